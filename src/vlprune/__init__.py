@@ -1,0 +1,102 @@
+"""vlprune: prune visual-instruction-tuning data and score the subsets.
+
+Public names are imported lazily, so ``import vlprune`` (and ``vlprune --help``) stays fast;
+``from vlprune import FarthestPointSelector`` loads only what that name needs.
+
+Example:
+    >>> from vlprune import FarthestPointSelector, load_pool
+    >>> pool = load_pool("synthetic", size="tiny")
+    >>> selection = FarthestPointSelector(embedder="tfidf").select(pool, k=10, seed=0)
+    >>> len(selection.ids)
+    10
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from vlprune._version import __version__
+
+_EXPORTS = {
+    "load_pool": "vlprune.data.loaders",
+    "Pool": "vlprune.data.pool",
+    "DatasetRef": "vlprune.data.pool",
+    "export_llava_json": "vlprune.data.export",
+    "Selection": "vlprune.select.base",
+    "Selector": "vlprune.select.base",
+    "get_selector": "vlprune.select.base",
+    "register_selector": "vlprune.select.base",
+    "RandomSelector": "vlprune.select.random",
+    "StratifiedSelector": "vlprune.select.stratified",
+    "HandRuleSelector": "vlprune.select.rules",
+    "ImageFirstSelector": "vlprune.select.rules",
+    "TopicCoverageSelector": "vlprune.select.rules",
+    "DifficultySelector": "vlprune.select.rules",
+    "FarthestPointSelector": "vlprune.select.farthest_point",
+    "SubsetManifest": "vlprune.select.manifest",
+    "Embedder": "vlprune.embed.base",
+    "get_embedder": "vlprune.embed.base",
+    "register_embedder": "vlprune.embed.base",
+    "VlpruneError": "vlprune.errors",
+    "DataError": "vlprune.errors",
+    "ConfigError": "vlprune.errors",
+}
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "DatasetRef",
+    "DifficultySelector",
+    "Embedder",
+    "FarthestPointSelector",
+    "HandRuleSelector",
+    "ImageFirstSelector",
+    "Pool",
+    "RandomSelector",
+    "Selection",
+    "Selector",
+    "StratifiedSelector",
+    "SubsetManifest",
+    "TopicCoverageSelector",
+    "VlpruneError",
+    "__version__",
+    "export_llava_json",
+    "get_embedder",
+    "get_selector",
+    "load_pool",
+    "register_embedder",
+    "register_selector",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vlprune' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from vlprune.data.export import export_llava_json
+    from vlprune.data.loaders import load_pool
+    from vlprune.data.pool import DatasetRef, Pool
+    from vlprune.embed.base import Embedder, get_embedder, register_embedder
+    from vlprune.errors import ConfigError, DataError, VlpruneError
+    from vlprune.select.base import Selection, Selector, get_selector, register_selector
+    from vlprune.select.farthest_point import FarthestPointSelector
+    from vlprune.select.manifest import SubsetManifest
+    from vlprune.select.random import RandomSelector
+    from vlprune.select.rules import (
+        DifficultySelector,
+        HandRuleSelector,
+        ImageFirstSelector,
+        TopicCoverageSelector,
+    )
+    from vlprune.select.stratified import StratifiedSelector

@@ -1,0 +1,3 @@
+from vlprune.cli import main
+
+raise SystemExit(main())

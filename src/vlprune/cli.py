@@ -1,0 +1,273 @@
+"""The ``vlprune`` command line: argument parsing and printing only, no logic of its own.
+
+Every subcommand maps onto one library call; errors a user can cause (bad data, bad
+parameters) print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vlprune._version import __version__
+
+log = logging.getLogger("vlprune")
+
+DATASETS = ("synthetic", "scienceqa", "hf", "llava-json")
+
+
+class UsageError(Exception):
+    """A command-line mistake found after parsing (exit code 2, one line)."""
+
+
+# -- shared options ---------------------------------------------------------------------------
+def add_dataset_options(p: argparse.ArgumentParser, *, split_default: str | None = "train") -> None:
+    g = p.add_argument_group("dataset")
+    g.add_argument("--dataset", default="synthetic", metavar="NAME",
+                   help="loader: synthetic (default, built in), scienceqa, hf, llava-json, "
+                        "or a registered plugin")
+    g.add_argument("--data", metavar="PATH", help="dataset folder, file or hub id (not for synthetic)")
+    g.add_argument("--split", default=split_default, help=f"split to load (default: {split_default})")
+    g.add_argument("--size", default=None,
+                   help="synthetic only: full (default), small, tiny or 'train=N,val=N,test=N'")
+    g.add_argument("--data-seed", type=int, default=None, help="synthetic only: generator seed (default 0)")
+    g.add_argument("--image-folder", metavar="DIR", help="where image files live (scienceqa, llava-json)")
+    g.add_argument("--require-images", action="store_true",
+                   help="make a missing image file an error instead of using its caption")
+    g.add_argument("--on-duplicate-id", choices=("error", "suffix"), default=None,
+                   help="llava-json only: what to do with repeated ids")
+
+
+def load_pool_from_args(args: argparse.Namespace, *, split: str | None = None):
+    from vlprune.data.loaders import load_pool
+
+    options: dict[str, Any] = {}
+    if args.dataset == "synthetic":
+        if args.size:
+            options["size"] = args.size
+        if args.data_seed is not None:
+            options["seed"] = args.data_seed
+        options["progress"] = sys.stderr.isatty()
+    else:
+        for flag in ("size", "data_seed"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag.replace('_', '-')} applies to --dataset synthetic only")
+    if args.image_folder:
+        options["image_folder"] = args.image_folder
+    if args.require_images:
+        options["require_images"] = True
+    if args.on_duplicate_id:
+        options["on_duplicate_id"] = args.on_duplicate_id
+    return load_pool(args.dataset, args.data, split=split if split is not None else args.split, **options)
+
+
+# -- selector parameters as options -----------------------------------------------------------
+def selector_parameters() -> dict[str, list[str]]:
+    """Every constructor parameter of every registered selector -> the selectors taking it."""
+    from vlprune.select.base import selectors
+
+    params: dict[str, list[str]] = {}
+    for name, cls in selectors.items():
+        for param in cls.param_names():
+            params.setdefault(param, []).append(name)
+    return params
+
+
+def _literal(text: str) -> Any:
+    for convert in (int, float):
+        with contextlib.suppress(ValueError):
+            return convert(text)
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    return text
+
+
+def parse_param(name: str, text: str, default: Any) -> Any:
+    """Turn an option's text into the parameter's value, guided by the default's type."""
+    if name == "warm_start" and text.endswith(".json"):
+        from vlprune.select.manifest import SubsetManifest
+
+        return SubsetManifest.load(text).ids
+    if isinstance(default, tuple | list) or "," in text:
+        return [_literal(t.strip()) for t in text.split(",") if t.strip()]
+    if isinstance(default, bool):
+        value = _literal(text)
+        if not isinstance(value, bool):
+            raise UsageError(f"--{name.replace('_', '-')} takes true or false, not {text!r}")
+        return value
+    if isinstance(default, int | float):
+        value = _literal(text)
+        if not isinstance(value, int | float):
+            raise UsageError(f"--{name.replace('_', '-')} takes a number, not {text!r}")
+        return type(default)(value)
+    return _literal(text) if name in ("start", "weights") else text
+
+
+def build_selector(args: argparse.Namespace):
+    from vlprune.select.base import get_selector, selectors
+
+    cls = selectors.get(args.selector)
+    accepted = cls.param_names()
+    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
+    given = {name: value for name, value in vars(args).items()
+             if name.startswith("sp_") and value is not None}
+    params: dict[str, Any] = {}
+    for key, text in given.items():
+        name = key[3:]
+        if name not in accepted:
+            raise UsageError(f"--{name.replace('_', '-')} does not apply to selector {args.selector!r} "
+                             f"(its parameters: {', '.join(accepted) or 'none'})")
+        params[name] = parse_param(name, text, defaults.get(name))
+    for item in args.param or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"--param takes NAME=VALUE, not {item!r}")
+        name = name.strip().replace("-", "_")
+        params[name] = parse_param(name, text, defaults.get(name))
+    if args.embeddings:
+        if "embedder" not in accepted:
+            raise UsageError(f"--embeddings applies to embedding-based selectors, not {args.selector!r}")
+        if "embedder" in params:
+            raise UsageError("give either --embedder or --embeddings, not both")
+        import numpy as np
+
+        from vlprune.embed.base import PrecomputedEmbedder
+
+        path = Path(args.embeddings)
+        if not path.is_file():
+            raise UsageError(f"{path}: file not found")
+        try:
+            vectors = np.load(path, mmap_mode="r")
+        except ValueError as exc:
+            raise UsageError(f"{path}: not a .npy array ({exc})") from None
+        params["embedder"] = PrecomputedEmbedder(vectors, label=str(path))
+    return get_selector(args.selector, **params)
+
+
+# -- select -----------------------------------------------------------------------------------
+def add_select_parser(sub) -> None:
+    p = sub.add_parser("select", help="choose k records of a dataset and write a subset manifest",
+                       description="Choose k records and write the subset manifest (subset.json).")
+    p.add_argument("--k", type=int, required=True, help="how many records to select")
+    p.add_argument("--selector", default="farthest-point",
+                   help="random, stratified, image-first, topic-coverage, difficulty, hand-rules, "
+                        "farthest-point (default), or a registered plugin")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", default="subset.json", help="manifest to write (default subset.json)")
+    p.add_argument("--export-llava", metavar="FILE", help="also write the subset as LLaVA training JSON")
+    p.add_argument("--embeddings", metavar="NPY",
+                   help="precomputed embeddings (n x d .npy, rows in pool order) for farthest-point")
+    add_dataset_options(p)
+    g = p.add_argument_group("selector parameters (each applies to the selectors named)")
+    for name, users in selector_parameters().items():
+        g.add_argument(f"--{name.replace('_', '-')}", dest=f"sp_{name}", metavar="VALUE",
+                       help=f"({', '.join(users)})")
+    g.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="any selector parameter, for plugins (repeatable)")
+    p.set_defaults(func=run_select)
+
+
+def run_select(args: argparse.Namespace) -> int:
+    from vlprune.data.export import export_llava_json
+    from vlprune.data.summary import format_summary, subset_summary
+    from vlprune.io import atomic_path
+    from vlprune.select.manifest import SubsetManifest
+
+    selector = build_selector(args)
+    if args.k <= 0:
+        raise UsageError(f"--k must be positive, got {args.k}")
+    pool = load_pool_from_args(args)
+    selection = selector.select(pool, args.k, seed=args.seed)
+    embedder = None
+    if "embedder" in selector.param_names():
+        from vlprune.embed.base import get_embedder
+
+        embedder = get_embedder(selector.embedder).describe()
+    manifest = SubsetManifest.from_selection(selection, pool, embedder=embedder)
+    # Write every output beside its target first, then rename them together: an error
+    # leaves no output file behind.
+    with contextlib.ExitStack() as stack:
+        tmp_manifest = stack.enter_context(atomic_path(args.out))
+        manifest.save(tmp_manifest)
+        if args.export_llava:
+            tmp_export = stack.enter_context(atomic_path(args.export_llava))
+            export_llava_json(pool, selection.positions, tmp_export)
+    print(format_summary(subset_summary(pool, selection.positions), title=f"{selection.selector} selection"))
+    print(f"wrote {args.out}" + (f" and {args.export_llava}" if args.export_llava else ""))
+    return 0
+
+
+# -- inspect ----------------------------------------------------------------------------------
+def add_inspect_parser(sub) -> None:
+    p = sub.add_parser("inspect", help="show a subset's make-up beside its pool's",
+                       description="Compare a subset with the pool it was selected from.")
+    p.add_argument("manifest", help="subset manifest (subset.json)")
+    p.add_argument("--data", metavar="PATH", help="read the dataset from here instead of the manifest's path")
+    p.add_argument("--allow-mismatch", action="store_true",
+                   help="accept a dataset whose fingerprint differs from the manifest's")
+    p.add_argument("--top", type=int, default=15, help="rows shown per table (default 15)")
+    p.set_defaults(func=run_inspect)
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from vlprune.data.summary import format_comparison
+    from vlprune.select.manifest import SubsetManifest
+
+    manifest = SubsetManifest.load(args.manifest)
+    pool = manifest.load_pool(**({"source": args.data} if args.data else {}))
+    positions = manifest.positions_in(pool, allow_mismatch=args.allow_mismatch)
+    print(f"{args.manifest}: {manifest.selector} selection of {manifest.k} from {len(pool)} "
+          f"({pool.reference.loader}, split {pool.reference.split}), seed {manifest.seed}")
+    print(format_comparison(pool, positions, top=args.top))
+    return 0
+
+
+# -- entry point ------------------------------------------------------------------------------
+SUBCOMMANDS: list[Callable] = [add_select_parser, add_inspect_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vlprune",
+        description="Prune visual-instruction-tuning data and score the subsets.",
+    )
+    parser.add_argument("--version", action="version", version=f"vlprune {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="vlprune: %(message)s", stream=sys.stderr, force=True)
+    from vlprune.errors import VlpruneError
+
+    try:
+        return int(args.func(args) or 0)
+    except (VlpruneError, UsageError, OSError) as exc:
+        if args.debug:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"vlprune {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vlprune: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

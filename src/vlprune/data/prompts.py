@@ -1,0 +1,51 @@
+"""The ScienceQA prompt and target texts (LLaVA's QCM-LEA layout), shared by the LLaVA
+export and the built-in trainer so that both train on exactly the same strings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from vlprune.data.schema import answer_letter
+
+IMAGE_TOKEN = "<image>"
+
+
+def format_options(choices: Sequence[str]) -> str:
+    """``["wolf", "trout"]`` -> ``"(A) wolf (B) trout"``."""
+    return " ".join(f"({answer_letter(i)}) {c}" for i, c in enumerate(choices))
+
+
+def format_prompt(record: Mapping[str, Any], *, image_token: bool = True) -> str:
+    """``{question}\\nContext: {hint or N/A}\\nOptions: (A) ... (B) ...``, with ``<image>\\n``
+    in front for problems that have an image (when ``image_token``).
+
+    Example:
+        >>> print(format_prompt({"question": "Which is a mammal?", "hint": "", "image": "",
+        ...                      "choices": ["wolf", "trout"]}))
+        Which is a mammal?
+        Context: N/A
+        Options: (A) wolf (B) trout
+    """
+    context = record.get("hint") or "N/A"
+    text = f"{record['question']}\nContext: {context}\nOptions: {format_options(record['choices'])}"
+    if image_token and record.get("image"):
+        text = f"{IMAGE_TOKEN}\n{text}"
+    return text
+
+
+def format_answer(record: Mapping[str, Any]) -> str:
+    """``The answer is X.`` for the record's answer index."""
+    return f"The answer is {answer_letter(int(record['answer']))}."
+
+
+def format_target(record: Mapping[str, Any], *, explanation: bool = True) -> str:
+    """``{lecture} {solution} The answer is X.`` (LEA); with ``explanation=False`` only the answer.
+
+    Example:
+        >>> format_target({"lecture": "Mammals have fur.", "solution": "A wolf has fur.", "answer": 0})
+        'Mammals have fur. A wolf has fur. The answer is A.'
+    """
+    parts = [record.get("lecture", ""), record.get("solution", "")] if explanation else []
+    parts.append(format_answer(record))
+    return " ".join(p.strip() for p in parts if p and p.strip())

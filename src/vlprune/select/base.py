@@ -1,0 +1,183 @@
+"""The Selector protocol, the Selection it returns, and the selector registry.
+
+Conventions (scikit-learn's): a constructor only stores hyperparameters; all work happens in
+:meth:`Selector.select`, which validates them and returns a :class:`Selection` kept in
+selection order (apricot's ``ranking``), so a prefix of a selection is meaningful.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from vlprune.errors import ConfigError
+from vlprune.registry import Registry
+
+if TYPE_CHECKING:
+    from vlprune.data.pool import Pool
+
+selectors: Registry[type[Selector]] = Registry(
+    "selector",
+    builtin_modules=[
+        "vlprune.select.random",
+        "vlprune.select.stratified",
+        "vlprune.select.rules",
+        "vlprune.select.farthest_point",
+    ],
+    entry_point_group="vlprune.selectors",
+)
+
+
+def register_selector(name: str):
+    """Class decorator adding a selector to the registry under ``name`` (its CLI name).
+
+    Example:
+        >>> @register_selector("first-k")
+        ... class FirstK(Selector):
+        ...     def _select(self, pool, k, rng):
+        ...         return np.arange(k), None
+        >>> get_selector("first-k").select(np.zeros((5, 2)), 3).positions.tolist()
+        [0, 1, 2]
+    """
+    return selectors.register(name)
+
+
+def get_selector(name: str, **params: Any) -> Selector:
+    """Instantiate the selector registered as ``name`` with ``params``.
+
+    Example:
+        >>> get_selector("random").name
+        'random'
+    """
+    cls = selectors.get(name)
+    accepted = set(cls.param_names())
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(f"selector {name!r} takes no parameter(s) {', '.join(unknown)}; "
+                          f"its parameters: {', '.join(sorted(accepted)) or 'none'}")
+    return cls(**params)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The result of a selection: positions and ids in selection order.
+
+    Attributes:
+        positions: int64 positions into the pool (or the embedding rows), in selection order.
+        ids: the records' ids in the same order (positions as strings when selecting from
+            a bare array).
+        scores: optional per-step values (for farthest-point: the covering radius after each
+            step), same length as ``positions``.
+        selector: the selector's registry name; ``params`` its hyperparameters.
+        seed: the seed the selection was made with.
+
+    Example:
+        >>> s = Selection(np.array([4, 1]), ["d", "a"], None, "random", {}, seed=0)
+        >>> s.prefix(1).ids
+        ['d']
+    """
+
+    positions: np.ndarray
+    ids: list[str]
+    scores: np.ndarray | None
+    selector: str
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @property
+    def k(self) -> int:
+        return len(self.positions)
+
+    def prefix(self, k: int) -> Selection:
+        """The first ``k`` selected items (for farthest-point, itself a farthest-point selection)."""
+        if not 0 <= k <= len(self):
+            raise ConfigError(f"prefix length must lie in [0, {len(self)}], got {k}")
+        scores = None if self.scores is None else self.scores[:k]
+        return Selection(self.positions[:k], self.ids[:k], scores, self.selector, self.params,
+                         self.seed, self.info)
+
+
+class Selector(ABC):
+    """Base class of every selector.
+
+    Subclasses store hyperparameters in ``__init__`` (as attributes of the same names) and
+    implement :meth:`_select`, which returns positions in selection order and optional
+    per-step scores. :meth:`select` validates ``k``, makes the random Generator from ``seed``
+    and packages the result.
+
+    Example:
+        >>> from vlprune import RandomSelector
+        >>> RandomSelector().select(np.zeros((10, 3)), k=4, seed=0).positions.tolist()
+        [8, 6, 5, 0]
+    """
+
+    name: ClassVar[str] = "selector"
+    #: Pool fields this selector reads (checked before selecting, with a clear error).
+    requires_pool: ClassVar[bool] = False
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters as a JSON-friendly dict (callables shown by name)."""
+        out = {}
+        for name in self.param_names():
+            value = getattr(self, name)
+            if hasattr(value, "describe"):  # an Embedder instance
+                value = value.describe()
+            elif callable(value) and not isinstance(value, type):
+                value = f"<callable {getattr(value, '__name__', type(value).__name__)}>"
+            elif isinstance(value, np.ndarray):
+                value = value.tolist()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def select(self, data: Pool | np.ndarray, k: int, *, seed: int | None = 0) -> Selection:
+        """Choose ``k`` distinct items of ``data`` (a Pool, or an (n, d) embedding array).
+
+        Returns a :class:`Selection` in selection order. The same seed gives the same result.
+        """
+        n = len(data)
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):
+            raise ConfigError(f"k must be an integer, got {k!r}")
+        if k <= 0:
+            raise ConfigError(f"k must be positive, got {k}")
+        if k > n:
+            raise ConfigError(f"k={k} is larger than the pool ({n} records)")
+        if self.requires_pool and isinstance(data, np.ndarray):
+            raise ConfigError(f"selector {self.name!r} reads record fields; pass a Pool, not an array")
+        rng = np.random.default_rng(seed)
+        positions, scores = self._select(data, int(k), rng)
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) != k or len(np.unique(positions)) != k:  # a bug, not a user error
+            raise AssertionError(f"{type(self).__name__} returned {len(positions)} positions "
+                                 f"({len(np.unique(positions))} distinct) for k={k}")
+        if isinstance(data, np.ndarray):
+            ids = [str(p) for p in positions]
+        else:
+            ids = [str(i) for i in data.ids[positions]]
+        info = getattr(self, "info_", {})
+        return Selection(positions, ids, None if scores is None else np.asarray(scores, dtype=np.float64),
+                         self.name, self.get_params(), seed, dict(info))
+
+    @abstractmethod
+    def _select(self, data: Pool | np.ndarray, k: int, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return (positions in selection order, per-step scores or None)."""

@@ -1,0 +1,154 @@
+"""The subset manifest (``subset.json``): a selection plus everything needed to find its
+records again -- the dataset reference and fingerprint, the selector and its parameters,
+the embedder, the seed, and the ids in selection order."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vlprune._version import __version__
+from vlprune.data.pool import DatasetRef, Pool
+from vlprune.errors import ConfigError, DataError
+from vlprune.io import write_json
+from vlprune.select.base import Selection
+
+FORMAT = "vlprune.subset"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class SubsetManifest:
+    """A subset manifest in memory. ``ids`` are in selection order.
+
+    Example:
+        >>> from vlprune import RandomSelector, load_pool
+        >>> pool = load_pool("synthetic", size="tiny")
+        >>> m = SubsetManifest.from_selection(RandomSelector().select(pool, 5, seed=0), pool)
+        >>> m.k, m.dataset.loader
+        (5, 'synthetic')
+    """
+
+    dataset: DatasetRef
+    dataset_fingerprint: str
+    dataset_size: int
+    selector: str
+    selector_params: dict[str, Any]
+    seed: int | None
+    ids: list[str]
+    scores: list[float | None] | None = None
+    embedder: dict[str, Any] | None = None
+    created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+    vlprune_version: str = __version__
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_selection(cls, selection: Selection, pool: Pool, *, embedder: dict[str, Any] | None = None
+                       ) -> SubsetManifest:
+        scores = None
+        if selection.scores is not None:
+            scores = [float(s) if np.isfinite(s) else None for s in selection.scores]
+        return cls(
+            dataset=pool.reference,
+            dataset_fingerprint=pool.fingerprint,
+            dataset_size=len(pool),
+            selector=selection.selector,
+            selector_params=selection.params,
+            seed=selection.seed,
+            ids=list(selection.ids),
+            scores=scores,
+            embedder=embedder,
+            info=dict(selection.info),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "dataset": {**self.dataset.to_dict(), "fingerprint": self.dataset_fingerprint,
+                        "size": self.dataset_size},
+            "selector": {"name": self.selector, "params": self.selector_params},
+            "embedder": self.embedder,
+            "seed": self.seed,
+            "k": self.k,
+            "ids": self.ids,
+            "scores": self.scores,
+            "info": self.info,
+            "vlprune_version": self.vlprune_version,
+            "created": self.created,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the manifest atomically (a temporary file renamed into place)."""
+        write_json(path, self.to_dict(), indent=1)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SubsetManifest:
+        """Read and check a manifest; errors name the file and the field."""
+        from vlprune.data.loaders import read_json
+
+        path = str(path)
+        d = read_json(path)
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise DataError(f"not a vlprune subset manifest (expected \"format\": \"{FORMAT}\")", file=path)
+        if d.get("format_version") != FORMAT_VERSION:
+            raise DataError(f"manifest format version {d.get('format_version')!r} is not supported "
+                            f"(this vlprune reads version {FORMAT_VERSION})", file=path, field="format_version")
+        for key in ("dataset", "selector", "ids"):
+            if key not in d:
+                raise DataError("missing required field", file=path, field=key)
+        ids = d["ids"]
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise DataError("expected a list of string ids", file=path, field="ids")
+        if len(set(ids)) != len(ids):
+            raise DataError("ids repeat", file=path, field="ids")
+        ds = d["dataset"]
+        try:
+            ref = DatasetRef.from_dict(ds)
+        except (KeyError, TypeError, AttributeError):
+            raise DataError("expected {loader, source, split, options}", file=path, field="dataset") from None
+        return cls(
+            dataset=ref,
+            dataset_fingerprint=ds.get("fingerprint", ""),
+            dataset_size=int(ds.get("size", 0)),
+            selector=d["selector"].get("name", "?"),
+            selector_params=d["selector"].get("params", {}),
+            seed=d.get("seed"),
+            ids=ids,
+            scores=d.get("scores"),
+            embedder=d.get("embedder"),
+            created=d.get("created", ""),
+            vlprune_version=d.get("vlprune_version", ""),
+            info=d.get("info") or {},
+        )
+
+    def positions_in(self, pool: Pool, *, allow_mismatch: bool = False) -> np.ndarray:
+        """Positions of this subset's ids in ``pool``.
+
+        Refuses a pool whose fingerprint differs from the manifest's unless
+        ``allow_mismatch`` (then every id must still be found).
+        """
+        if self.dataset_fingerprint and pool.fingerprint != self.dataset_fingerprint and not allow_mismatch:
+            raise ConfigError(
+                f"the dataset differs from the one this subset was selected from "
+                f"(fingerprint {pool.fingerprint} vs {self.dataset_fingerprint} in the manifest, "
+                f"{len(pool)} vs {self.dataset_size} records); pass --allow-mismatch to use it anyway"
+            )
+        return pool.positions_of(self.ids, what="subset ids")
+
+    def load_pool(self, **overrides: Any) -> Pool:
+        """Load the pool this subset was selected from (options can be overridden)."""
+        from vlprune.data.loaders import load_pool
+
+        ref = self.dataset
+        options = {**ref.options, **{k: v for k, v in overrides.items() if k not in ("source", "split")}}
+        return load_pool(ref.loader, overrides.get("source", ref.source),
+                         split=overrides.get("split", ref.split), **options)
