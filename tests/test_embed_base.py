@@ -41,12 +41,12 @@ def test_joint_spec_routes_parameters_to_the_parts_that_take_them():
 
 
 def test_default_embedder_is_minilm_with_pixels_and_takes_runtime_options():
-    assert DefaultEmbedder().spec() == "minilm+pixels*0.5"
+    assert DefaultEmbedder().spec() == "minilm+pixels"
     assert FarthestPointSelector().embedder == "default"
     on_cpu = get_embedder("default", device="cpu")
     assert on_cpu.resolved_parts()[0][0].device == "cpu"
     # Runtime options do not change what is computed, so the fingerprint stays the same.
-    assert on_cpu.fingerprint == DefaultEmbedder().fingerprint == get_embedder("minilm+pixels*0.5").fingerprint
+    assert on_cpu.fingerprint == DefaultEmbedder().fingerprint == get_embedder("minilm+pixels").fingerprint
 
 
 def test_fingerprint_covers_what_changes_the_vectors_only():

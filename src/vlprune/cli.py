@@ -245,7 +245,7 @@ def add_embed_parser(sub) -> None:
                "  vlprune embed --merge s0.npy s1.npy s2.npy s3.npy --out emb.npy",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--embedder", metavar="SPEC",
-                   help="tfidf, pixels, minilm, clip, llava, default (minilm+pixels*0.5), a joint "
+                   help="tfidf, pixels, minilm, clip, llava, default (minilm+pixels), a joint "
                         "spec like minilm+pixels*0.5, or NAME:MODEL")
     p.add_argument("--model", metavar="PATH", help="model of the embedder: hub id or local folder")
     p.add_argument("--out", required=True, help="embeddings file to write (.npy; sidecar OUT.json)")

