@@ -197,3 +197,20 @@ def test_help_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": src})
     assert out.stdout.strip() == "[]"
+
+
+def test_select_default_embeds_with_minilm_and_pixels_through_the_cache(data, cache, capsys):
+    assert run("select", "--k", "6", *ds(data), "--out", "subset.json") == 0
+    manifest = json.loads(Path("subset.json").read_text())
+    assert manifest["selector"]["name"] == "farthest-point" and manifest["embedder"]["name"] == "default"
+    assert [part[0]["name"] for part in manifest["embedder"]["params"]["parts"]] == ["minilm", "pixels"]
+    entries = sorted(p.name.split("-")[0] for p in (cache / "embeddings").glob("*.npy"))
+    assert entries == ["minilm", "pixels"]
+    # the selection is the farthest-point order over the default embedding
+    from vlprune.data.loaders import load_pool
+    from vlprune.embed import get_embedder
+    from vlprune.select.farthest_point import FarthestPointSelector
+
+    X = get_embedder("minilm+pixels", device="cpu").embed(load_pool("scienceqa", data))
+    expected = FarthestPointSelector().select(X, 6, seed=0).positions
+    assert manifest["ids"] == [f"{p + 1}" for p in expected]

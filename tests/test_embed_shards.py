@@ -11,7 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _embed_data import load_mixed_pool, write_mixed_pool
-from vlprune.embed import embed_to_file, load_embeddings, merge_shards, parse_shard, shard_rows
+from vlprune.embed import (
+    embed_to_file,
+    get_embedder,
+    load_embeddings,
+    merge_shards,
+    parse_shard,
+    shard_rows,
+)
 from vlprune.embed.clip import CLIPEmbedder
 from vlprune.embed.store import sidecar_path
 from vlprune.embed.tiny import make_tiny_clip
@@ -100,8 +107,11 @@ def test_merge_rejects_shards_of_different_runs(pool, tmp_path):
     b = _shards("tfidf", pool, tmp_path / "b", 2)
     c = _shards("pixels", pool.subset(range(20)), tmp_path / "c", 2)
     d = _shards("pixels", pool, tmp_path / "d", 3)
-    with pytest.raises(ConfigError, match="different embedders"):
+    e = _shards(get_embedder("pixels", size=4), pool, tmp_path / "e", 2)
+    with pytest.raises(ConfigError, match=r"different embedders \(pixels and tfidf\)"):
         merge_shards([a[0], b[1]], tmp_path / "out.npy")
+    with pytest.raises(ConfigError, match="the pixels embedder with different parameters"):
+        merge_shards([a[0], e[1]], tmp_path / "out.npy")
     with pytest.raises(ConfigError, match="different pools"):
         merge_shards([a[0], c[1]], tmp_path / "out.npy")
     with pytest.raises(ConfigError, match="different shard counts"):

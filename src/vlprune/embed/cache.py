@@ -78,9 +78,7 @@ def cached_embed(
 
     emb = get_embedder(embedder)
     if isinstance(emb, JointEmbedder):
-        start, stop = check_rows(rows, len(pool))
-        blocks = [cached_embed(part, pool, cache_dir, rows=rows) for part, _ in emb.resolved_parts()]
-        return emb._checked(emb.combine(blocks), stop - start)
+        return emb.combine([cached_embed(part, pool, cache_dir, rows=rows) for part, _ in emb.resolved_parts()])
     if not emb.cacheable:
         return emb.embed(pool, rows)
     path = cache_entry(emb, pool, cache_dir, rows)
@@ -93,9 +91,11 @@ def cached_embed(
             return X
         except DataError as exc:
             log.warning("embedding cache entry %s is unusable (%s); recomputing it", path, exc.reason)
+    start, stop = check_rows(rows, len(pool))
+    log.info("embeddings: computing %s for %d records (cache %s)", emb.name, stop - start, path)
     X = emb.embed(pool, rows)
     try:
-        save_embeddings(path, X, pool=pool, embedder=emb, rows=check_rows(rows, len(pool)))
+        save_embeddings(path, X, pool=pool, embedder=emb, rows=(start, stop))
     except OSError as exc:  # a read-only or full cache must not fail the run
         log.warning("could not write embedding cache entry %s: %s", path, exc)
     return X

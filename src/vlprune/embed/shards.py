@@ -145,7 +145,8 @@ def _check_same_run(a: tuple[Path, dict[str, Any]], b: tuple[Path, dict[str, Any
         (ma["pool"]["fingerprint"], mb["pool"]["fingerprint"], "different pools"),
         (ma["pool"].get("images"), mb["pool"].get("images"), "the same pool with different images found"),
         (ma["embedder"]["fingerprint"], mb["embedder"]["fingerprint"],
-         f"different embedders ({_name(ma)} and {_name(mb)})"),
+         f"different embedders ({_name(ma)} and {_name(mb)})" if _name(ma) != _name(mb)
+         else f"the {_name(ma)} embedder with different parameters, weights or precision"),
         (ma["shard"]["count"], mb["shard"]["count"],
          f"runs with different shard counts ({ma['shard']['count']} and {mb['shard']['count']})"),
         (ma["shape"][1], mb["shape"][1], f"different dimensions ({ma['shape'][1]} and {mb['shape'][1]})"),
