@@ -51,13 +51,15 @@ def main() -> None:
     import numpy as np
 
     from vlprune.data.loaders import load_pool
-    from vlprune.data.synthetic.generate import cluster_root
+    from vlprune.data.synthetic.generate import make_problem
     from vlprune.embed import cached_embed
     from vlprune.select.farthest_point import FarthestPointSelector
 
     pool = load_pool("synthetic", split="train", size=args.size, seed=args.seed)
     index = np.array([int(i.rsplit("-", 1)[1]) for i in pool.ids])
-    roots = np.array([cluster_root(args.seed, "train", int(i)) for i in index])
+    # a problem's near-duplicate cluster: the problem whose content it shares (the generator's
+    # MadeProblem.root; remaking the problems is the public way to read it)
+    roots = np.array([make_problem(args.seed, "train", int(i)).root for i in index])
     _, cluster, sizes = np.unique(roots, return_inverse=True, return_counts=True)
     in_dup = sizes[cluster] > 1
     skill = pool.table["skill"].to_numpy()

@@ -87,12 +87,12 @@ def cached_embed(
             X, meta = load_embeddings(path)
             if meta is None:
                 raise DataError("its sidecar is missing (an interrupted write)", file=str(path))
-            log.info("embeddings: %s from cache %s", emb.name, path)
+            log.debug("embeddings: %s from cache %s", emb.name, path)
             return X
         except DataError as exc:
             log.warning("embedding cache entry %s is unusable (%s); recomputing it", path, exc.reason)
     start, stop = check_rows(rows, len(pool))
-    log.info("embeddings: computing %s for %d records (cache %s)", emb.name, stop - start, path)
+    log.debug("embeddings: computing %s for %d records (cache %s)", emb.name, stop - start, path)
     X = emb.embed(pool, rows)
     try:
         save_embeddings(path, X, pool=pool, embedder=emb, rows=(start, stop))
