@@ -27,7 +27,7 @@ class JointEmbedder(Embedder):
         >>> from vlprune import load_pool
         >>> j = JointEmbedder([("tfidf", 1.0), ("pixels", 0.5)])
         >>> j.embed(load_pool("synthetic", size="tiny")).shape[1]
-        321
+        449
     """
 
     def __init__(self, parts: Sequence[tuple[Embedder | str, float]] = (("tfidf", 1.0), ("pixels", 1.0))) -> None:

@@ -103,7 +103,7 @@ class LlavaEmbedder(Embedder):
             >>> from vlprune import load_pool
             >>> pool = load_pool("synthetic", size="tiny")
             >>> p = LlavaEmbedder(model="x").prompts(pool)
-            >>> sum(t.startswith("<image>") for t in p) == pool.image_available.sum()
+            >>> sum(t.startswith("<image>") for t in p) == int(pool.image_available.sum())
             True
         """
         have = pool.image_available

@@ -173,7 +173,7 @@ def l2_normalise(X: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero).
 
     Example:
-        >>> l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]])).round(3).tolist()
+        >>> [[round(float(v), 3) for v in row] for row in l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))]
         [[0.6, 0.8], [0.0, 0.0]]
     """
     X = np.asarray(X, dtype=np.float32)
