@@ -184,9 +184,14 @@ def run_select(args: argparse.Namespace) -> int:
     from vlprune.io import atomic_path
     from vlprune.select.manifest import SubsetManifest
 
+    from vlprune.io import check_writable
+
     selector = build_selector(args)
     if args.k <= 0:
         raise UsageError(f"--k must be positive, got {args.k}")
+    for target in (args.out, args.export_llava):
+        if target:
+            check_writable(target)
     pool = load_pool_from_args(args)
     selection = selector.select(pool, args.k, seed=args.seed)
     embedder = None

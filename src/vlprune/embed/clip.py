@@ -98,9 +98,10 @@ class CLIPEmbedder(Embedder):
         dtype = getattr(torch, runtime.resolve_dtype(self.dtype, device))
         path = str(self.model)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            image_processor = AutoImageProcessor.from_pretrained(path)
-            model = CLIPModel.from_pretrained(path, dtype=dtype)
+            with runtime.quiet_loading("transformers"):
+                tokenizer = AutoTokenizer.from_pretrained(path)
+                image_processor = AutoImageProcessor.from_pretrained(path)
+                model = CLIPModel.from_pretrained(path, dtype=dtype)
         except (OSError, ValueError) as exc:
             raise runtime.load_failed("CLIP", path, exc) from None
         return model.to(device).eval(), tokenizer, image_processor, device, dtype

@@ -83,8 +83,9 @@ class LlavaEmbedder(Embedder):
         dtype = getattr(torch, runtime.resolve_dtype(self.dtype, device))
         path = str(self.model)
         try:
-            processor = AutoProcessor.from_pretrained(path)
-            model = LlavaForConditionalGeneration.from_pretrained(path, dtype=dtype)
+            with runtime.quiet_loading("transformers"):
+                processor = AutoProcessor.from_pretrained(path)
+                model = LlavaForConditionalGeneration.from_pretrained(path, dtype=dtype)
         except (OSError, ValueError) as exc:
             raise runtime.load_failed("LLaVA", path, exc) from None
         tokenizer = getattr(processor, "tokenizer", None)

@@ -35,7 +35,7 @@ def _load(path: str, device: str, dtype: str):
     from sentence_transformers import SentenceTransformer
 
     try:
-        with runtime.quiet_logger("sentence_transformers"):
+        with runtime.quiet_loading("sentence_transformers"):
             model = SentenceTransformer(path, device=device, local_files_only=Path(path).is_dir())
     except (OSError, ValueError) as exc:
         raise runtime.load_failed("sentence-transformers", path, exc) from None

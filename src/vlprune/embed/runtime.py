@@ -191,3 +191,19 @@ def quiet_logger(name: str, level: int = logging.WARNING) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(old)
+
+
+@contextlib.contextmanager
+def quiet_loading(logger_name: str) -> Iterator[None]:
+    """Load weights without transformers' per-tensor "Loading weights" bar (noise for a
+    small model, and stray lines in a log) and without the library's INFO chatter."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with quiet_logger(logger_name):
+            yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
