@@ -233,7 +233,7 @@ def farthest_point_violation(
     Example:
         >>> X = np.array([[0.0], [1.0], [10.0], [5.0]])
         >>> farthest_point_violation(X, np.array([0, 2, 3])), farthest_point_violation(X, np.array([0, 1]))
-        (0.0, 0.81)
+        (0.0, 0.99)
     """
     X = open_embeddings(X)
     order = np.asarray(order, dtype=np.int64)
@@ -268,18 +268,25 @@ def farthest_point_violation(
     return worst / scale if scale > 0 else 0.0
 
 
-def covering_radius(X: np.ndarray | str, centres: np.ndarray, *, metric: str = "l2",
-                    block_rows: int | None = None) -> float:
-    """The largest distance from any row of ``X`` to its nearest row among ``centres``
-    (positions), in the units of ``KCenterResult.radii``.
+def covering_radius(X: np.ndarray | str, centres: np.ndarray | None = None, *, metric: str = "l2",
+                    points: np.ndarray | None = None, block_rows: int | None = None) -> float:
+    """The largest distance from any row of ``X`` to its nearest centre, in the units of
+    ``KCenterResult.radii``. Centres are positions in ``X`` (``centres``) or coordinates
+    (``points``, a (m, d) array, e.g. centres chosen from other rows).
 
     Example:
-        >>> covering_radius(np.array([[0.0], [1.0], [5.0]]), np.array([0, 2]))
-        1.0
+        >>> X = np.array([[0.0], [1.0], [5.0]])
+        >>> covering_radius(X, np.array([0, 2])), covering_radius(X, points=np.array([[4.0]]))
+        (1.0, 4.0)
     """
-    from vlprune.select.kcenter_stream import nearest_centres
+    from vlprune.select.kcenter_stream import nearest_centres, nearest_points
 
+    if (centres is None) == (points is None):
+        raise ConfigError("give exactly one of centres (positions) or points (coordinates)")
     M = StreamedMatrix(X, metric=metric, block_rows=block_rows)
-    d2, _ = nearest_centres(M, np.asarray(centres, dtype=np.int64))
+    if points is not None:
+        d2, _ = nearest_points(M, M.to_frame(points))
+    else:
+        d2, _ = nearest_centres(M, np.asarray(centres, dtype=np.int64))
     r2 = max(float(d2.max()), 0.0)
     return r2 / 2 if metric == "cosine" else float(np.sqrt(r2))

@@ -39,8 +39,12 @@ DEFAULT_BLOCK_ROWS = 65_536
 #: copies of a block), and at most this fraction of the matrix, so that peak memory stays
 #: the matrix plus O(n) plus a few percent.
 TEMP_BYTES, TEMP_FRACTION = 16 << 20, 1 / 16
-#: Bytes of gathered rows per chunk when only some rows are needed (bounds backend).
-GATHER_BYTES = 16 << 20
+#: Bytes of gathered rows per chunk when only some rows are needed (bounds backend): small
+#: enough that the copy stays in L2 and is read back from there, so a gathered row costs
+#: about 2x a streamed one instead of 6x for copies that spill to memory.
+GATHER_BYTES = 512 << 10
+#: Bytes of (rows x centres) distance temporaries in blocked nearest-centre passes.
+PAIR_BYTES = 16 << 20
 #: Relative precision of float32; bounds and checks are widened by a multiple of its root.
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -111,6 +115,7 @@ class StreamedMatrix:
         self.temp_rows = min(self.temp_rows, self.block_rows)
         self._widen = _widener(X.dtype)
         self._buf = np.empty((min(self.block_rows, self.n), self.d), np.float32) if X.dtype != np.float32 else None
+        self._gather = None
         self._prepare(progress, norms)
 
     # -- preparation: two passes, scale and mean, then centred squared norms ---------------------
@@ -176,8 +181,10 @@ class StreamedMatrix:
         self._widen(raw, out)
         return out
 
-    def rows(self, positions: np.ndarray) -> np.ndarray:
-        """Raw rows at ``positions`` as a new float32 array (callers keep chunks small)."""
+    def rows(self, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Raw rows at ``positions`` as float32 (into ``out`` if given; keep chunks small)."""
+        if self.X.dtype == np.float32 and out is not None:
+            return np.take(self.X, positions, axis=0, out=out[: len(positions)])
         raw = np.take(self.X, positions, axis=0)
         return raw if raw.dtype == np.float32 else raw.astype(np.float32)
 
@@ -196,6 +203,14 @@ class StreamedMatrix:
         Y -= self.mu
         return Y
 
+    def to_frame(self, rows: np.ndarray) -> np.ndarray:
+        """Raw (k, d) points from elsewhere in this matrix's centred frame."""
+        Y = np.array(rows, dtype=np.float32, ndmin=2)
+        if self.scale is not None:
+            Y /= np.maximum(np.linalg.norm(Y, axis=1, keepdims=True), np.float32(1e-12))
+        Y -= self.mu
+        return Y
+
     def step_constants(self, w: np.ndarray) -> tuple[np.ndarray, np.float32]:
         """For a centre ``w``: the vector to multiply raw rows by (``-2 w``) and the constant
         ``|w|^2 + 2 mu.w`` so that ``d2 = q + s * (x @ (-2 w)) + constant``."""
@@ -210,10 +225,12 @@ class StreamedMatrix:
         positions = np.asarray(positions, dtype=np.int64)
         out = np.empty(len(positions), np.float32)
         chunk = max(1, GATHER_BYTES // (self.d * 4))
+        if self._gather is None:
+            self._gather = np.empty((chunk, self.d), np.float32)
         for c0 in range(0, len(positions), chunk):
             pos = positions[c0:c0 + chunk]
             o = out[c0:c0 + chunk]
-            np.matmul(self.rows(pos), w2, out=o)
+            np.matmul(self.rows(pos, out=self._gather), w2, out=o)
             if self.scale is not None:
                 o *= self.scale[pos]
             o += self.q[pos]
@@ -273,12 +290,17 @@ def nearest_centres(M: StreamedMatrix, centres: np.ndarray) -> tuple[np.ndarray,
         >>> d2.tolist(), which.tolist()
         ([0.0, 1.0, 0.0], [0, 0, 1])
     """
-    centres = np.asarray(centres, dtype=np.int64)
-    C = M.centred_rows(centres)
+    return nearest_points(M, M.centred_rows(np.asarray(centres, dtype=np.int64)))
+
+
+def nearest_points(M: StreamedMatrix, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`nearest_centres` for points given by their centred coordinates ``C``
+    (use :meth:`StreamedMatrix.to_frame` for raw rows from elsewhere)."""
+    C = np.ascontiguousarray(C, dtype=np.float32)
     cq = np.einsum("ij,ij->i", C, C)
     best = np.full(M.n, np.inf, np.float32)
     which = np.zeros(M.n, np.int32)
-    chunk = max(1, GATHER_BYTES // (4 * min(M.temp_rows, max(M.n, 1))))  # block x chunk temporaries
+    chunk = max(1, PAIR_BYTES // (4 * min(M.temp_rows, max(M.n, 1))))  # block x chunk temporaries
     for r0, r1, B in M.blocks(rows=M.temp_rows):
         Y = B * M.scale[r0:r1, None] if M.scale is not None else B.copy()
         Y -= M.mu
