@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from vlprune.errors import ConfigError
-from vlprune.select.kcenter_stream import StreamedMatrix, open_embeddings
+from vlprune.select.kcenter_stream import StreamedMatrix, open_embeddings, single_threaded_blas
 
 METRICS = ("l2", "cosine")
 BACKENDS = ("auto", "numpy", "bounds", "torch")
@@ -188,11 +188,15 @@ def _cpu_order(X, k, *, first, metric, warm, backend, dtype, block_rows, progres
         from tqdm.auto import tqdm
 
         bar = tqdm(total=k, desc="farthest-point", unit="pt", mininterval=0.5)
-    for t in range(k):
-        order[t] = current
-        current, radii2[t] = engine.add(current)
-        if bar is not None:
-            bar.update(1)
+    # Every product in a step is a matrix-vector one, memory-bound: the stream splits rows
+    # over its own threads (M.threads), and BLAS stays on one thread, whose helper threads
+    # would otherwise be woken for every call (milliseconds each on a busy machine).
+    with single_threaded_blas():
+        for t in range(k):
+            order[t] = current
+            current, radii2[t] = engine.add(current)
+            if bar is not None:
+                bar.update(1)
     if bar is not None:
         bar.close()
     info = {"dtype": str(M.X.dtype), **engine.stats}

@@ -40,12 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vlprune.select.kcenter_stream import (
-    StreamedMatrix,
-    nearest_centres,
-    single_threaded_blas,
-    stream_step,
-)
+from vlprune.select.kcenter_stream import StreamedMatrix, nearest_centres, stream_step
 
 
 class _Groups:
@@ -54,9 +49,6 @@ class _Groups:
 
     def __init__(self, M: StreamedMatrix, gid: np.ndarray, n_groups: int):
         self.gid = gid
-        self.perm = np.argsort(gid, kind="stable")
-        if len(gid) < 2**31:
-            self.perm = self.perm.astype(np.int32)
         self.size = np.bincount(gid, minlength=n_groups)
         # Every group is the cell of a centre, which lies in it, so none is empty (reduceat needs that).
         self.off = np.zeros(n_groups + 1, np.int64)
@@ -76,7 +68,16 @@ class _Groups:
         for r0, r1, Y in _centred_blocks(M):
             Y -= self.C[gid[r0:r1]]
             dist[r0:r1] = np.sqrt(np.einsum("ij,ij->i", Y, Y))
+        # Rows by group, and within a group farthest from the centroid first: the rows a new
+        # centre cannot be ruled out for are then a prefix of each group (see _bounded_step).
+        self.perm = np.lexsort((-dist, gid))
+        if len(gid) < 2**31:
+            self.perm = self.perm.astype(np.int32)
         self.dist = dist[self.perm]
+        # Ascending across the whole array (groups in order, dist descending inside each), so
+        # one vectorised searchsorted finds every group's prefix.
+        self.stride = float(self.dist.max(initial=0.0)) + 1.0
+        self.key = np.repeat(np.arange(n_groups) * self.stride, self.size) - self.dist
         self.U = np.empty(n_groups, np.float32)
         self.gmax = np.empty(n_groups, np.float32)
         self.garg = np.empty(n_groups, np.int64)
@@ -118,7 +119,7 @@ class BoundsEngine:
         M: the prepared matrix.
         first_regroup: centres chosen before the first grouping (steps before it stream).
         max_groups: most groups; each step costs a (groups x d) product, so the default
-            ``max(256, n // 64)`` keeps that under 2% of a streaming step.
+            ``max(256, n // 32)`` keeps that near 3% of a streaming step at most.
         dense_fraction: stream the whole matrix when more than this fraction of rows survive
             the bounds (gathering scattered rows costs more per row than streaming them).
 
@@ -138,7 +139,7 @@ class BoundsEngine:
         self.M = M
         self.m2 = np.full(n, np.inf, np.float32)
         self.assign = np.full(n, -1, np.int32)
-        self.max_groups = int(max_groups or max(256, n // 64))
+        self.max_groups = int(max_groups or max(256, n // 32))
         self.n_centres = 0
         self.next_regroup = max(1, first_regroup)
         self.dense_limit = dense_fraction * n
@@ -146,7 +147,6 @@ class BoundsEngine:
         self.sparse = False
         self.probe_every = self._probe_base = 16
         self.dense_run = 0
-        self._scratch = np.empty(min(M.block_rows, n), np.float32)
         self.stats = {"dense_steps": 0, "sparse_steps": 0, "rows_computed": 0, "regroups": 0}
 
     def _record_centre(self, position: int) -> int:
@@ -175,16 +175,13 @@ class BoundsEngine:
     def add(self, position: int) -> tuple[int, float]:
         w = self.M.centre(position)
         t = self._record_centre(position)
-        result = None
-        if self.sparse:
-            with single_threaded_blas():
-                result = self._bounded_step(position, w, t)
+        result = self._bounded_step(position, w, t) if self.sparse else None
         if result is None:
             self.sparse = False
             self.dense_run += 1
             self.stats["dense_steps"] += 1
             self.stats["rows_computed"] += self.M.n
-            result = stream_step(self.M, w, self.m2, assign=self.assign, label=t, scratch=self._scratch)
+            result = stream_step(self.M, w, self.m2, assign=self.assign, label=t)
         else:
             self.probe_every = self._probe_base
         if self.n_centres >= self.next_regroup:
@@ -205,35 +202,70 @@ class BoundsEngine:
         self.stats["regroups"] += 1
 
     def _bounded_step(self, position: int, w: np.ndarray, t: int) -> tuple[int, float] | None:
-        """One step touching only rows the bounds cannot rule out; None if too many remain."""
+        """One step touching only rows the bounds cannot rule out; None if too many remain.
+
+        Per group ``g`` (centroid distance ``dc`` from the new centre, largest row minimum
+        ``M_g``), a row can only move if ``m + dist > dc``; since ``m <= M_g``, only rows
+        with ``dist > dc - M_g`` can, and they are a prefix of the group's rows (sorted by
+        ``dist``, descending). The per-row test then runs on those prefixes only, and the
+        group maxima are recomputed only for groups where a minimum actually dropped.
+        """
         g, m2, slack = self.groups, self.m2, self.M.slack
         wq = float(w.astype(np.float64) @ w)
         dc = np.sqrt(np.maximum(g.cq + np.float32(wq) - 2 * (g.C @ w), 0))
+        own = g.gid[position]
         active = dc < g.U + slack
-        active[g.gid[position]] = True  # the new centre's own group: its maximum just changed
+        active[own] = False  # handled below with its whole range: its maximum just changed
         A = np.flatnonzero(active)
-        sizes = g.size[A]
-        total = int(sizes.sum())
-        if total > 0.9 * self.M.n and total > 64:  # nothing to gain: stream
+        # Prefix of each active group: rows with dist > dc - M_g - slack.
+        thr = dc[A] - np.sqrt(np.maximum(g.gmax[A], 0)) - slack
+        ends = np.clip(np.searchsorted(g.key, A * g.stride - thr), g.off[A], g.off[A + 1])
+        idx = _ranges(g.off[A], ends)
+        if len(idx) > 0.9 * self.M.n and len(idx) > 64:  # nothing to gain: stream
             return None
-        seg = np.cumsum(sizes) - sizes  # where each group starts among the gathered rows
-        idx = np.arange(total) + np.repeat(g.off[A] - seg, sizes)
         pos = g.perm[idx]
         m2p = m2[pos]
-        mp = np.sqrt(np.maximum(m2p, 0))
-        gd = g.dist[idx]
-        need = np.flatnonzero((mp + gd > np.repeat(dc[A], sizes) - slack) & (m2p > 0))
-        if len(need) > self.dense_limit and len(need) > 64:
+        dcp = np.repeat(dc[A], ends - g.off[A])
+        need = (np.sqrt(np.maximum(m2p, 0)) + g.dist[idx] > dcp - slack) & (m2p > 0)
+        rows = pos[need]
+        # The new centre's own group: every row that may move, wherever it sits.
+        own_idx = np.arange(g.off[own], g.off[own + 1])
+        own_pos = g.perm[own_idx]
+        own_m2 = m2[own_pos]
+        own_need = (np.sqrt(np.maximum(own_m2, 0)) + g.dist[own_idx] > dc[own] - slack) & (own_m2 > 0)
+        rows = np.concatenate([rows, own_pos[own_need]])
+        if len(rows) > self.dense_limit and len(rows) > 64:
             return None
-        if len(need):
-            d2 = self.M.sq_dists_to(pos[need], w)
-            better = d2 < m2p[need]
-            upd, new = need[better], d2[better]
-            m2p[upd] = new
-            mp[upd] = np.sqrt(np.maximum(new, 0))
-            m2[pos[upd]] = new
-            self.assign[pos[upd]] = t
+        changed = [np.array([own])]
+        if len(rows):
+            d2 = self.M.sq_dists_to(rows, w)
+            better = d2 < m2[rows]
+            moved = rows[better]
+            m2[moved] = d2[better]
+            self.assign[moved] = t
+            changed.append(g.gid[moved])
         self.stats["sparse_steps"] += 1
-        self.stats["rows_computed"] += len(need)
-        g.set_stats(A, seg, sizes, pos, m2p, mp + gd)
+        self.stats["rows_computed"] += len(rows)
+        touched = np.unique(np.concatenate(changed))
+        sizes = g.size[touched]
+        seg = np.cumsum(sizes) - sizes
+        tidx = _ranges(g.off[touched], g.off[touched + 1])
+        tpos = g.perm[tidx]
+        tm2 = m2[tpos]
+        g.set_stats(touched, seg, sizes, tpos, tm2, np.sqrt(np.maximum(tm2, 0)) + g.dist[tidx])
         return g.farthest()
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(starts[i], stops[i])`` over i, without a Python loop.
+
+    Example:
+        >>> _ranges(np.array([0, 10]), np.array([2, 13])).tolist()
+        [0, 1, 10, 11, 12]
+    """
+    lengths = np.maximum(stops - starts, 0)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(total) + np.repeat(starts - offsets, lengths)

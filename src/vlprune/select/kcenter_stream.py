@@ -24,9 +24,11 @@ so the arithmetic is float32 on the float16-rounded rows.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,8 @@ TEMP_BYTES, TEMP_FRACTION = 16 << 20, 1 / 16
 #: enough that the copy stays in L2 and is read back from there, so a gathered row costs
 #: about 2x a streamed one instead of 6x for copies that spill to memory.
 GATHER_BYTES = 512 << 10
+#: Matrices with fewer rows per thread than this are streamed by one thread.
+MIN_ROWS_PER_THREAD = 16_384
 #: Bytes of (rows x centres) distance temporaries in blocked nearest-centre passes.
 PAIR_BYTES = 16 << 20
 #: Relative precision of float32; bounds and checks are widened by a multiple of its root.
@@ -84,6 +88,7 @@ class StreamedMatrix:
         block_rows: rows per streamed block.
         progress: show a progress bar over the preparation passes.
         norms: compute the centred squared norms ``q`` (a second pass).
+        threads: threads streaming each step (default: as many as BLAS uses).
 
     Example:
         >>> M = StreamedMatrix(np.array([[0.0, 0], [3, 4]], dtype=np.float32), metric="l2")
@@ -92,7 +97,8 @@ class StreamedMatrix:
     """
 
     def __init__(self, X, *, metric: str = "l2", dtype: str | None = None,
-                 block_rows: int | None = None, progress: bool = False, norms: bool = True) -> None:
+                 block_rows: int | None = None, progress: bool = False, norms: bool = True,
+                 threads: int | None = None) -> None:
         X = open_embeddings(X)
         if dtype not in (None, "float32", "float16"):
             raise ConfigError(f"dtype must be 'float32' or 'float16', not {dtype!r}")
@@ -114,8 +120,11 @@ class StreamedMatrix:
         self.block_rows = int(block_rows or default)
         self.temp_rows = min(self.temp_rows, self.block_rows)
         self._widen = _widener(X.dtype)
-        self._buf = np.empty((min(self.block_rows, self.n), self.d), np.float32) if X.dtype != np.float32 else None
+        self._buf = None
         self._gather = None
+        self._workspaces: list = []
+        #: Threads streaming a step (see :func:`stream_step`).
+        self.threads = int(threads or default_threads())
         self._prepare(progress, norms)
 
     # -- preparation: two passes, scale and mean, then centred squared norms ---------------------
@@ -172,21 +181,45 @@ class StreamedMatrix:
         if bar is not None:
             bar.close()
 
-    def block(self, r0: int, r1: int) -> np.ndarray:
-        """Rows ``r0:r1`` as float32 (a view for float32 storage, else a reused buffer)."""
+    def block(self, r0: int, r1: int, buf: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``r0:r1`` as float32: a view for float32 storage, else widened into ``buf``
+        (default: the matrix's own buffer of ``block_rows`` rows)."""
         raw = self.X[r0:r1]
-        if self._buf is None:
+        if self.X.dtype == np.float32:
             return raw
-        out = self._buf[: r1 - r0]
+        if buf is None:
+            if self._buf is None:
+                self._buf = np.empty((min(self.block_rows, self.n), self.d), np.float32)
+            buf = self._buf
+        out = buf[: r1 - r0]
         self._widen(raw, out)
         return out
 
+    def spans(self) -> list[tuple[int, int]]:
+        """Contiguous row ranges of near-equal size, one per streaming thread (one range
+        for small matrices, where a thread hand-off costs more than it saves)."""
+        parts = max(1, min(self.threads, self.n // MIN_ROWS_PER_THREAD))
+        edges = [self.n * i // parts for i in range(parts + 1)]
+        return list(itertools.pairwise(edges))
+
+    def workspace(self, worker: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Per-thread scratch: distances, mask and (for float16 storage) a widening buffer."""
+        while len(self._workspaces) <= worker:
+            rows = min(self.block_rows, self.n)
+            buf = None if self.X.dtype == np.float32 else np.empty((rows, self.d), np.float32)
+            self._workspaces.append((np.empty(rows, np.float32), np.empty(rows, bool), buf))
+        return self._workspaces[worker]
+
     def rows(self, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Raw rows at ``positions`` as float32 (into ``out`` if given; keep chunks small)."""
-        if self.X.dtype == np.float32 and out is not None:
+        if self.X.dtype == np.float32:
+            if out is None:
+                return np.take(self.X, positions, axis=0)
             return np.take(self.X, positions, axis=0, out=out[: len(positions)])
         raw = np.take(self.X, positions, axis=0)
-        return raw if raw.dtype == np.float32 else raw.astype(np.float32)
+        dst = np.empty(raw.shape, np.float32) if out is None else out[: len(positions)]
+        self._widen(raw, dst)
+        return dst
 
     def centre(self, position: int) -> np.ndarray:
         """The centred coordinates ``y`` of one row, float32."""
@@ -239,12 +272,16 @@ class StreamedMatrix:
 
 
 def stream_step(M: StreamedMatrix, w: np.ndarray, m2: np.ndarray, *,
-                assign: np.ndarray | None = None, label: int = 0,
-                scratch: np.ndarray | None = None) -> tuple[int, float]:
+                assign: np.ndarray | None = None, label: int = 0) -> tuple[int, float]:
     """One farthest-point step over every row: lower ``m2`` (squared distance of each row to
     its nearest centre) with the distances to the centre ``w``, and return the position and
     value of the new maximum of ``m2``. With ``assign``, rows whose minimum was lowered get
     ``label`` (the index of their nearest centre).
+
+    The rows are split into ``M.threads`` contiguous ranges, each streamed by its own thread
+    with single-threaded BLAS: threads meet once per step rather than once per block (a
+    multi-threaded BLAS call per block waits for its slowest thread every time, which on a
+    busy machine costs more than the product itself).
 
     Example:
         >>> M = StreamedMatrix(np.array([[0.0], [1.0], [5.0]], dtype=np.float32))
@@ -253,15 +290,24 @@ def stream_step(M: StreamedMatrix, w: np.ndarray, m2: np.ndarray, *,
         (2, 25.0)
     """
     w2, const = M.step_constants(w)
-    if scratch is None or len(scratch) < min(M.block_rows, M.n):
-        scratch = np.empty(min(M.block_rows, M.n), np.float32)
-    mask = np.empty(len(scratch), bool) if assign is not None else None
+    spans = M.spans()
+    if len(spans) == 1:
+        return _stream_span(M, 0, spans[0], w2, const, m2, assign, label)
+    with single_threaded_blas():
+        results = list(_executor(len(spans)).map(
+            lambda i: _stream_span(M, i, spans[i], w2, const, m2, assign, label), range(len(spans))))
+    return max(results, key=lambda r: r[1])
+
+
+def _stream_span(M: StreamedMatrix, worker: int, span: tuple[int, int], w2: np.ndarray, const: np.float32,
+                 m2: np.ndarray, assign: np.ndarray | None, label: int) -> tuple[int, float]:
+    scratch, mask, buf = M.workspace(worker)
     best_pos, best_val = -1, -np.inf
     scale = M.scale
-    for r0 in range(0, M.n, M.block_rows):
-        r1 = min(r0 + M.block_rows, M.n)
+    for r0 in range(span[0], span[1], M.block_rows):
+        r1 = min(r0 + M.block_rows, span[1])
         d2 = scratch[: r1 - r0]
-        np.matmul(M.block(r0, r1), w2, out=d2)
+        np.matmul(M.block(r0, r1, buf), w2, out=d2)
         if scale is not None:
             d2 *= scale[r0:r1]
         d2 += M.q[r0:r1]
@@ -278,6 +324,33 @@ def stream_step(M: StreamedMatrix, w: np.ndarray, m2: np.ndarray, *,
         if mb[i] > best_val:
             best_pos, best_val = r0 + i, float(mb[i])
     return best_pos, best_val
+
+
+_EXECUTORS: dict[int, Any] = {}
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
+    os.register_at_fork(after_in_child=_EXECUTORS.clear)
+
+
+def _executor(threads: int):
+    if threads not in _EXECUTORS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _EXECUTORS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="vlprune-stream")
+    return _EXECUTORS[threads]
+
+
+def default_threads() -> int:
+    """Threads for streaming: as many as BLAS would use (``OMP_NUM_THREADS``,
+    ``OPENBLAS_NUM_THREADS`` and threadpoolctl limits are respected), else the CPU count."""
+    try:
+        from threadpoolctl import threadpool_info
+
+        counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
+        if counts:
+            return max(1, min(counts))
+    except ImportError:
+        pass
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def nearest_centres(M: StreamedMatrix, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +418,14 @@ def single_threaded_blas() -> Iterator[None]:
 
 # -- float16 helpers ----------------------------------------------------------------------------
 def _widener(dtype: np.dtype):
-    """A function copying a float16 block into a float32 buffer, as fast as available."""
+    """A function copying a float16 block into a float32 buffer, as fast as available.
+
+    torch converts with F16C vector instructions (about 4e9 values/s on one core, 10x
+    numpy's scalar loop). Each call converts at most 32768 values, the size below which
+    torch does not hand work to its OpenMP threads: waking them costs milliseconds on a
+    busy machine, and OpenMP threads do not survive ``fork`` (Ray and multiprocessing
+    workers would hang).
+    """
     if dtype == np.float32:
         return None
     try:
@@ -355,10 +435,16 @@ def _widener(dtype: np.dtype):
             dst[...] = src
         return widen
 
+    chunk = 32_768
+
     def widen(src, dst):
+        src = np.ascontiguousarray(src).reshape(-1)
+        flat = dst.reshape(-1)
         with warnings.catch_warnings():  # read-only memmaps: torch only reads them here
             warnings.simplefilter("ignore", UserWarning)
-            torch.from_numpy(dst).copy_(torch.from_numpy(np.asarray(src)))
+            s, d = torch.from_numpy(src), torch.from_numpy(flat)
+        for i in range(0, len(src), chunk):
+            d[i:i + chunk].copy_(s[i:i + chunk])
     return widen
 
 
@@ -390,7 +476,6 @@ class StreamingEngine:
     def __init__(self, M: StreamedMatrix) -> None:
         self.M = M
         self.m2 = np.full(M.n, np.inf, np.float32)
-        self._scratch = np.empty(min(M.block_rows, M.n), np.float32)
         self.stats = {"dense_steps": 0}
 
     def warm(self, positions: np.ndarray) -> tuple[int, float]:
@@ -403,4 +488,4 @@ class StreamingEngine:
     def add(self, position: int) -> tuple[int, float]:
         self.m2[position] = -np.inf
         self.stats["dense_steps"] += 1
-        return stream_step(self.M, self.M.centre(position), self.m2, scratch=self._scratch)
+        return stream_step(self.M, self.M.centre(position), self.m2)
