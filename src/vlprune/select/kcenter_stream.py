@@ -47,6 +47,8 @@ TEMP_BYTES, TEMP_FRACTION = 16 << 20, 1 / 16
 GATHER_BYTES = 512 << 10
 #: Matrices with fewer rows per thread than this are streamed by one thread.
 MIN_ROWS_PER_THREAD = 16_384
+#: Gathers of fewer rows per thread than this run on the calling thread.
+MIN_GATHER_PER_THREAD = 2_048
 #: Bytes of (rows x centres) distance temporaries in blocked nearest-centre passes.
 PAIR_BYTES = 16 << 20
 #: Relative precision of float32; bounds and checks are widened by a multiple of its root.
@@ -121,7 +123,7 @@ class StreamedMatrix:
         self.temp_rows = min(self.temp_rows, self.block_rows)
         self._widen = _widener(X.dtype)
         self._buf = None
-        self._gather = None
+        self._gather: list[np.ndarray] = []
         self._workspaces: list = []
         #: Threads streaming a step (see :func:`stream_step`).
         self.threads = int(threads or default_threads())
@@ -253,22 +255,36 @@ class StreamedMatrix:
 
     def sq_dists_to(self, positions: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Squared distances from the rows at ``positions`` to the centred point ``w``,
-        gathered in chunks of about :data:`GATHER_BYTES`."""
+        gathered in chunks of about :data:`GATHER_BYTES`, split over the streaming threads
+        when there are many (a random gather is latency-bound: threads overlap the waits)."""
         w2, const = self.step_constants(w)
         positions = np.asarray(positions, dtype=np.int64)
         out = np.empty(len(positions), np.float32)
+        parts = max(1, min(self.threads, len(positions) // MIN_GATHER_PER_THREAD))
+        if parts == 1:
+            self._gather_span(0, positions, out, w2, const)
+            return out
+        edges = [len(positions) * i // parts for i in range(parts + 1)]
+        with single_threaded_blas():
+            list(_executor(parts).map(
+                lambda i: self._gather_span(i, positions[edges[i]:edges[i + 1]], out[edges[i]:edges[i + 1]],
+                                            w2, const), range(parts)))
+        return out
+
+    def _gather_span(self, worker: int, positions: np.ndarray, out: np.ndarray, w2: np.ndarray,
+                     const: np.float32) -> None:
         chunk = max(1, GATHER_BYTES // (self.d * 4))
-        if self._gather is None:
-            self._gather = np.empty((chunk, self.d), np.float32)
+        while len(self._gather) <= worker:
+            self._gather.append(np.empty((chunk, self.d), np.float32))
+        buf = self._gather[worker]
         for c0 in range(0, len(positions), chunk):
             pos = positions[c0:c0 + chunk]
             o = out[c0:c0 + chunk]
-            np.matmul(self.rows(pos, out=self._gather), w2, out=o)
+            np.matmul(self.rows(pos, out=buf), w2, out=o)
             if self.scale is not None:
                 o *= self.scale[pos]
             o += self.q[pos]
             o += const
-        return out
 
 
 def stream_step(M: StreamedMatrix, w: np.ndarray, m2: np.ndarray, *,
