@@ -104,7 +104,8 @@ def test_bounds_skip_most_rows_on_clustered_data_and_stay_exact(blobs):
 
 
 def test_bounds_fall_back_to_streaming_and_probe_again(gauss):
-    """On isotropic data the bounds fail: the engine streams, regroups and probes, and the
+    """On isotropic data the bounds fail: the engine streams, regroups and probes (regrouping
+    less often than at every doubling, 4, 8, ..., 128, once they rule out nothing), and the
     order is still the exact one, over several blocks."""
     M = StreamedMatrix(gauss, block_rows=256)
     engine = BoundsEngine(M, first_regroup=4, dense_fraction=0.3)
@@ -112,7 +113,7 @@ def test_bounds_fall_back_to_streaming_and_probe_again(gauss):
     for _ in range(150):
         order.append(nxt)
         nxt, _ = engine.add(nxt)
-    assert engine.stats["regroups"] >= 5 and engine.stats["dense_steps"] > 50
+    assert 2 <= engine.stats["regroups"] < 6 and engine.stats["dense_steps"] > 50
     assert order == farthest_point_order(gauss, 150, start=3, backend="numpy").order.tolist()
     assert farthest_point_violation(gauss, order) < 1e-6
 

@@ -15,13 +15,15 @@ and each row's distance ``dist(x, g)`` to it:
   makes the bound rule out ~3x more rows. Centroids and ``d(x, g)`` cost two streamed passes
   per regrouping; groups are rebuilt each time the number of centres doubles (64, 128, ...)
   up to ``max_groups``, so they shrink as the cover does.
-* **Per step**, the new centre's distance to every group centre is one (G x d) product. A
+* **Per step**, the new centre's distance to every group centroid is one (G x d) product. A
   group is skipped outright when ``d(c, g) >= U_g = max over its rows of m(x) + d(x, g)``.
-  Rows of the remaining groups are tested one by one with the same bound, using only
-  per-row numbers (no row of the matrix is read), and only the survivors are gathered and
-  multiplied. Rows are kept sorted by group, so each group is a contiguous slice and the
-  group maxima (``U_g``, and ``max m`` with its position for the argmax) are recomputed for
-  the touched groups with ``np.maximum.reduceat``: no Python loop over groups.
+  Rows are kept sorted by group and, within a group, by ``d(x, g)`` descending, so in a
+  remaining group only a prefix can move (``d(x, g) > d(c, g) - max m``); one vectorised
+  ``searchsorted`` finds every prefix. Those rows are tested one by one with the bound, using
+  only per-row numbers (no row of the matrix is read), and only the survivors are gathered
+  (in small chunks, over the streaming threads) and multiplied. Group maxima (``U_g``, and
+  ``max m`` with its position, for the argmax) are recomputed with ``np.maximum.reduceat``
+  only for groups where a minimum dropped: no Python loop over groups anywhere.
 * **Exactness**: skipped rows are exactly those whose minimum cannot drop, so ``m`` and the
   order are the ones the plain streaming loop computes. Bounds are widened by
   ``StreamedMatrix.slack`` (a few float32 ulps of the largest distance) so that rounding
@@ -29,10 +31,11 @@ and each row's distance ``dist(x, g)`` to it:
 * **When bounds do not help** (isotropic data in high dimension: every distance is about
   the same), a step whose surviving rows exceed ``dense_fraction`` of the matrix streams the
   whole matrix instead, and the engine stays in that streaming mode, trying the bounds again
-  only at regroups and after exponentially spaced probes. So the worst case is the streaming
+  at regroups and at probes spaced 16, 32, then 64 steps apart; when the bounds ruled out
+  almost nothing, regroups and probes become 2-4x rarer. So the worst case is the streaming
   loop plus a few percent.
 
-Cost: the streaming loop's memory (the matrix, read in place) plus about 30 bytes a row and
+Cost: the streaming loop's memory (the matrix, read in place) plus about 40 bytes a row and
 ``max_groups`` centroids.
 """
 
@@ -101,6 +104,10 @@ class _Groups:
         return int(self.garg[g]), float(self.gmax[g])
 
 
+#: Steps between probes of the bounds while streaming (after a near miss).
+_PROBE_CAP = 64
+
+
 def _centred_blocks(M: StreamedMatrix):
     """``(start, stop, centred rows)`` block by block (a fresh float32 array each time)."""
     for r0, r1, B in M.blocks(rows=M.temp_rows):
@@ -146,6 +153,7 @@ class BoundsEngine:
         self.groups: _Groups | None = None
         self.sparse = False
         self.probe_every = self._probe_base = 16
+        self._hopeless = self._fresh_groups = False
         self.dense_run = 0
         self.stats = {"dense_steps": 0, "sparse_steps": 0, "rows_computed": 0, "regroups": 0}
 
@@ -175,8 +183,14 @@ class BoundsEngine:
     def add(self, position: int) -> tuple[int, float]:
         w = self.M.centre(position)
         t = self._record_centre(position)
-        result = self._bounded_step(position, w, t) if self.sparse else None
+        tried, self._hopeless = self.sparse, False
+        result = self._bounded_step(position, w, t) if tried else None
         if result is None:
+            if tried and self._hopeless and self._fresh_groups:
+                # Fresh groups ruled out almost nothing (typical of isotropic data in high
+                # dimension): skip a regrouping and probe more rarely, so such data pay little.
+                self.next_regroup *= 2
+                self.probe_every = max(self.probe_every, 4 * _PROBE_CAP)
             self.sparse = False
             self.dense_run += 1
             self.stats["dense_steps"] += 1
@@ -184,6 +198,7 @@ class BoundsEngine:
             result = stream_step(self.M, w, self.m2, assign=self.assign, label=t)
         else:
             self.probe_every = self._probe_base
+        self._fresh_groups = False
         if self.n_centres >= self.next_regroup:
             self.next_regroup *= 2
             if self.n_centres <= self.max_groups:
@@ -192,13 +207,13 @@ class BoundsEngine:
             # Bounds tighten as the cover does: try them again, less often after each miss.
             self.groups.refresh(self.m2)
             self.sparse, self.dense_run = True, 0
-            self.probe_every = min(2 * self.probe_every, 64)
+            self.probe_every = max(min(2 * self.probe_every, _PROBE_CAP), self.probe_every // 2)
         return result
 
     def _regroup(self) -> None:
         self.groups = _Groups(self.M, self.assign.copy(), self.n_centres)
         self.groups.refresh(self.m2)
-        self.sparse, self.dense_run = True, 0
+        self.sparse, self.dense_run, self._fresh_groups = True, 0, True
         self.stats["regroups"] += 1
 
     def _bounded_step(self, position: int, w: np.ndarray, t: int) -> tuple[int, float] | None:
@@ -222,6 +237,7 @@ class BoundsEngine:
         ends = np.clip(np.searchsorted(g.key, A * g.stride - thr), g.off[A], g.off[A + 1])
         idx = _ranges(g.off[A], ends)
         if len(idx) > 0.9 * self.M.n and len(idx) > 64:  # nothing to gain: stream
+            self._hopeless = True
             return None
         pos = g.perm[idx]
         m2p = m2[pos]

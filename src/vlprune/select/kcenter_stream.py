@@ -40,7 +40,7 @@ DEFAULT_BLOCK_ROWS = 65_536
 #: Bytes of float32 temporaries a pass may hold at once (float16 widening buffer, centred
 #: copies of a block), and at most this fraction of the matrix, so that peak memory stays
 #: the matrix plus O(n) plus a few percent.
-TEMP_BYTES, TEMP_FRACTION = 16 << 20, 1 / 16
+TEMP_BYTES, TEMP_FRACTION = 16 << 20, 1 / 32
 #: Bytes of gathered rows per chunk when only some rows are needed (bounds backend): small
 #: enough that the copy stays in L2 and is read back from there, so a gathered row costs
 #: about 2x a streamed one instead of 6x for copies that spill to memory.
