@@ -71,7 +71,9 @@ def test_ray_embedding_refuses_pool_fitted_embedders():
     from vlprune.distributed.ray_embed import embed_with_ray, pool_fitted_parts
     from vlprune.embed import get_embedder
 
-    assert pool_fitted_parts(get_embedder("default")) == ["tfidf", "pixels"]
+    assert pool_fitted_parts(get_embedder("default")) == ["pixels"]  # minilm+pixels
+    assert pool_fitted_parts(get_embedder("tfidf+pixels")) == ["tfidf", "pixels"]
+    assert pool_fitted_parts(get_embedder("minilm")) == []
 
     class Declared:
         name, per_record = "custom", True

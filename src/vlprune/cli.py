@@ -181,10 +181,8 @@ def add_select_parser(sub) -> None:
 def run_select(args: argparse.Namespace) -> int:
     from vlprune.data.export import export_llava_json
     from vlprune.data.summary import format_summary, subset_summary
-    from vlprune.io import atomic_path
+    from vlprune.io import atomic_path, check_writable
     from vlprune.select.manifest import SubsetManifest
-
-    from vlprune.io import check_writable
 
     selector = build_selector(args)
     if args.k <= 0:

@@ -69,7 +69,7 @@ class _EmbedBatches:
 
 def embed_with_ray(
     pool: Pool,
-    embedder: str | Embedder = "default",
+    embedder: str | Embedder = "minilm",
     *,
     embedder_params: dict[str, Any] | None = None,
     batch_size: int = 256,
@@ -84,7 +84,9 @@ def embed_with_ray(
         pool: the pool (sent once to the object store; image files must be readable at
             the same paths on every node).
         embedder: a registered spec (built on each actor) or an Embedder instance (pickled
-            to each actor). Must be per-record (see the module docstring).
+            to each actor). Must be per-record (see the module docstring): the default
+            ``minilm+pixels`` is not, because of its pixels part, so the default here is
+            ``minilm``.
         embedder_params: parameters for ``get_embedder(spec, **params)``.
         batch_size: records per ``map_batches`` batch.
         num_actors: actors in the pool (default: one per GPU, else one per CPU).
