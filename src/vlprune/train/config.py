@@ -62,7 +62,8 @@ class StageConfig:
     """Optimisation settings of one training stage.
 
     ``batch_size`` is the global batch per optimizer step; it is reached by gradient
-    accumulation over micro-batches of ``micro_batch_size`` on each process.
+    accumulation over micro-batches of ``micro_batch_size`` on each process (a micro-batch
+    larger than the batch is cut to it).
     ``max_examples`` caps the stage's data (a seeded random sample); None uses all of it.
 
     Example:
@@ -82,7 +83,7 @@ class StageConfig:
 
     def accumulation(self, micro_batch_size: int | None = None, processes: int = 1) -> int:
         """Micro-batches per process per optimizer step (at least 1)."""
-        mbs = micro_batch_size or self.micro_batch_size
+        mbs = min(micro_batch_size or self.micro_batch_size, self.batch_size)
         return max(1, -(-self.batch_size // (mbs * processes)))
 
 
@@ -190,9 +191,6 @@ class TrainConfig:
                 raise ConfigError(f"{name}.lr must be positive, got {stage.lr}")
             if stage.batch_size < 1 or stage.micro_batch_size < 1:
                 raise ConfigError(f"{name}.batch_size and {name}.micro_batch_size must be >= 1")
-            if stage.micro_batch_size > stage.batch_size:
-                raise ConfigError(f"{name}.micro_batch_size ({stage.micro_batch_size}) exceeds "
-                                  f"{name}.batch_size ({stage.batch_size})")
             if not 0 <= stage.warmup_ratio < 1:
                 raise ConfigError(f"{name}.warmup_ratio must lie in [0, 1), got {stage.warmup_ratio}")
             if stage.max_examples is not None and stage.max_examples < 1:
@@ -204,6 +202,10 @@ class TrainConfig:
             raise ConfigError(f"data.max_length must be at least 16, got {self.data.max_length}")
         if self.save_every < 0:
             raise ConfigError(f"save_every must be >= 0, got {self.save_every}")
+        for key, value in (("projector_path", self.projector_path), ("data.stage1_data", self.data.stage1_data)):
+            if value and not Path(value).is_file():
+                raise ConfigError(f"{value}: {'projector' if key == 'projector_path' else 'stage-1 data'} "
+                                  f"file not found ({key})")
         if self.eval.batch_size < 1 or (self.eval.limit is not None and self.eval.limit < 1):
             raise ConfigError("eval.batch_size must be >= 1 and eval.limit >= 1 or null")
         return self

@@ -49,6 +49,8 @@ class EvalResult:
     ids: list[str]
     predictions: np.ndarray
     metrics: dict[str, Any]
+    #: (metrics file, predictions file) once written.
+    files: tuple[Path, Path] | None = None
 
     def results(self) -> dict[str, int]:
         return {pid: int(p) for pid, p in zip(self.ids, self.predictions, strict=True)}
@@ -130,16 +132,23 @@ def parse_answer(text: str, n_choices: int) -> int:
     return options.index(letter) if letter in options else -1
 
 
-def write_results(run: RunDir, result: EvalResult) -> None:
-    """``metrics.json`` and ``predictions.json`` in the run folder, each written atomically."""
-    write_json(run.predictions, {"results": result.results()})
-    write_json(run.metrics, result.metrics)
+def write_results(run: RunDir, result: EvalResult, *, suffix: str = "") -> tuple[Path, Path]:
+    """``metrics{suffix}.json`` and ``predictions{suffix}.json`` in the run folder, each
+    written atomically; returns their paths."""
+    metrics, predictions = run.path / f"metrics{suffix}.json", run.path / f"predictions{suffix}.json"
+    write_json(predictions, {"results": result.results()})
+    write_json(metrics, result.metrics)
+    return metrics, predictions
 
 
 # -- predicting ---------------------------------------------------------------------------------
 def evaluate(run_dir: str | os.PathLike, *, mode: str | None = None, split: str | None = None,
              limit: int | None = None, write: bool = True, progress: bool | None = None) -> EvalResult:
     """Score a finished run on ScienceQA (default: its configured mode and split, ``test``).
+
+    With the run's own settings the results go to ``metrics.json`` / ``predictions.json``;
+    with another mode, split or limit to ``metrics-<mode>-<split>[-first<N>].json`` (and
+    the same for predictions), so the training run's numbers are never overwritten.
 
     Example:
         >>> result = evaluate("runs/tiny")            # doctest: +SKIP
@@ -154,19 +163,20 @@ def evaluate(run_dir: str | os.PathLike, *, mode: str | None = None, split: str 
 
     progress = sys.stderr.isatty() if progress is None else progress
     bundle, cfg, manifest = restore_model(run_dir, progress=progress)
-    if mode is not None:
-        cfg.eval.mode = mode
-    if split is not None:
-        cfg.eval.split = split
-    if limit is not None:
-        cfg.eval.limit = limit
+    configured = (cfg.eval.mode, cfg.eval.split, cfg.eval.limit)
+    cfg.eval.mode = mode or cfg.eval.mode
+    cfg.eval.split = split or cfg.eval.split
+    cfg.eval.limit = limit if limit is not None else cfg.eval.limit
     cfg.validate()
+    # The run's own setting writes metrics.json; any other one a file named after it.
+    suffix = "" if (cfg.eval.mode, cfg.eval.split, cfg.eval.limit) == configured else (
+        f"-{cfg.eval.mode}-{cfg.eval.split}" + (f"-first{cfg.eval.limit}" if cfg.eval.limit else ""))
     pool = manifest.load_pool(split=cfg.eval.split)
     check_images(pool, range(len(pool)), use_captions=cfg.data.caption_for_missing_images,
                  what=f"{cfg.eval.split} split")
     result = evaluate_bundle(bundle, pool, cfg, progress=progress)
     if write:
-        write_results(RunDir(Path(run_dir)), result)
+        result.files = write_results(RunDir(Path(run_dir)), result, suffix=suffix)
     return result
 
 
@@ -212,9 +222,15 @@ def _letter_continuations(bundle: ModelBundle, n: int) -> tuple[list[int], list[
     return seqs[0][:head], [s[head:len(s) - tail] for s in seqs]
 
 
-@torch.no_grad()
 def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
     """The option letter with the highest log-probability after the prompt and "The answer is"."""
+    return likelihood_scores(bundle, pool, cfg, progress=progress).argmax(axis=1)
+
+
+@torch.no_grad()
+def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
+    """Log-probability of each option letter (rows: problems; ``-inf`` past a problem's
+    choices) after the prompt and "The answer is"."""
     from tqdm.auto import tqdm
 
     from vlprune.train.data import Example, ExampleDataset
@@ -258,12 +274,19 @@ def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, pro
                 positions = torch.arange(first, first + len(tokens), device=device)
                 logp = torch.log_softmax(model.lm_head(hidden[i, positions]).float(), dim=-1)
                 scores[p, o] = float(logp[torch.arange(len(tokens)), torch.tensor(tokens, device=device)].sum())
-    return scores.argmax(axis=1)
+    return scores
+
+
+def predict_generate(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
+    """Greedy generation, parsed like LLaVA's ScienceQA evaluation (``-1`` when unparsable)."""
+    texts = generate_answers(bundle, pool, cfg, progress=progress)
+    n_choices = pool.table["choices"].map(len).to_numpy()
+    return np.array([parse_answer(t, int(n)) for t, n in zip(texts, n_choices, strict=True)], dtype=np.int64)
 
 
 @torch.no_grad()
-def predict_generate(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
-    """Greedy generation, parsed like LLaVA's ScienceQA evaluation (``-1`` when unparsable)."""
+def generate_answers(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> list[str]:
+    """The greedy continuation of every problem's prompt (batched, left-padded)."""
     from tqdm.auto import tqdm
 
     from vlprune.train.data import Example, ExampleDataset
@@ -272,9 +295,8 @@ def predict_generate(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progr
     device = next(model.parameters()).device
     tok = bundle.tokenizer
     prompts = _prompts(bundle, pool, cfg)
-    n_choices = pool.table["choices"].map(len).to_numpy()
     images = ExampleDataset([Example("", [], [], im) for _, im in prompts], pool, bundle.image_processor)
-    predictions = np.full(len(pool), -1, dtype=np.int64)
+    answers = [""] * len(pool)
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i][0]))
     bs = cfg.eval.batch_size
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
@@ -295,5 +317,5 @@ def predict_generate(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progr
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **kwargs)
         texts = tok.batch_decode(out[:, width:], skip_special_tokens=True)
         for i, text in zip(chunk, texts, strict=True):
-            predictions[i] = parse_answer(text, int(n_choices[i]))
-    return predictions
+            answers[i] = text
+    return answers

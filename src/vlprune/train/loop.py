@@ -135,23 +135,25 @@ def train(
         check_images(test_pool, range(len(test_pool)), use_captions=cfg.data.caption_for_missing_images,
                      what=f"{cfg.eval.split} split")
 
-    # 2. The run folder: new, or the same settings resumed.
+    # 2. The run folder: new, or the same settings resumed (checked before the model is
+    # built, written after, so that a failure in either leaves nothing behind).
     accelerator = make_accelerator(cfg)
     main = accelerator.is_main_process
     if out is None:
         out = Path("runs") / (Path(str(subset)).stem if not isinstance(subset, SubsetManifest) else "subset")
-    run = open_run_dir(out, cfg.to_dict(), manifest.to_dict(), overwrite=overwrite, write=main)
-    accelerator.wait_for_everyone()
-    if run.metrics.exists() and evaluate_after:
+    run = open_run_dir(out, cfg.to_dict(), manifest.to_dict(), overwrite=overwrite, write=False)
+    if run.metrics.exists() and evaluate_after and not overwrite:
         log.info("%s is complete; delete metrics.json (or --overwrite) to redo it", run.path)
         return TrainResult(run.path, json.loads(run.metrics.read_text(encoding="utf-8")))
+    with out_of_memory_hint(cfg, "building the model"):
+        bundle = build_model(cfg, pool)
+    open_run_dir(out, cfg.to_dict(), manifest.to_dict(), overwrite=overwrite, write=main)
+    accelerator.wait_for_everyone()
     train_log = TrainLog(run.log, enabled=main)
     train_log.write({"event": "start", "stage": "run", "subset": len(positions), "model": cfg.model.source(),
                      "processes": accelerator.num_processes, "device": str(accelerator.device)})
 
     # 3. The model: base weights, then the stage-1 projector (cached), then stage 2.
-    with out_of_memory_hint(cfg, "building the model"):
-        bundle = build_model(cfg, pool)
     if cfg.model.preset and cfg.base.epochs > 0:
         from vlprune.train.base import pretrain_base
 
@@ -184,12 +186,14 @@ def train(
         if main:
             save_trained_weights(bundle, run)
             (run.checkpoints / "stage2.pt").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                run.checkpoints.rmdir()
         accelerator.wait_for_everyone()
 
     # 4. Evaluation (deterministic; on the main process).
     metrics = None
     if evaluate_after and main:
-        from vlprune.train.evaluate import evaluate_bundle, format_metrics, write_results
+        from vlprune.train.evaluate import evaluate_bundle, write_results
 
         assert test_pool is not None
         result = evaluate_bundle(bundle, test_pool, cfg, progress=progress)
@@ -197,7 +201,6 @@ def train(
         metrics = result.metrics
         train_log.write({"event": "done", "stage": "eval", "accuracy": metrics["accuracy"],
                          "count": metrics["count"], "seconds_total": round(time.perf_counter() - started, 1)})
-        print(format_metrics(metrics, title=f"{run.path}: {cfg.eval.mode} evaluation on {cfg.eval.split}"))
     accelerator.wait_for_everyone()
     return TrainResult(run.path, metrics)
 
@@ -420,6 +423,7 @@ def run_stage(
     world, rank = accelerator.num_processes, accelerator.process_index
     n = len(dataset)
     bs = min(stage.batch_size, n)
+    mbs = min(stage.micro_batch_size, bs)
     # A final partial batch smaller than the number of processes would leave one idle: drop it.
     steps_per_epoch = n // bs + (1 if n % bs >= world else 0)
     total = max(1, math.ceil(stage.epochs * steps_per_epoch))
@@ -442,7 +446,7 @@ def run_stage(
         train_log.rewind(stage_name, start)
         log.info("%s: resuming at step %d of %d from %s", stage_name, start, total, checkpoint)
     train_log.write({"event": "start", "stage": stage_name, "step": start, "total_steps": total, "examples": n,
-                     "epochs": stage.epochs, "batch_size": bs, "micro_batch_size": stage.micro_batch_size,
+                     "epochs": stage.epochs, "batch_size": bs, "micro_batch_size": mbs,
                      "trainable_parameters": sum(p.numel() for p in params)})
 
     bar = tqdm(total=total, initial=start, desc=stage_name, unit="step",
@@ -456,7 +460,7 @@ def run_stage(
         batch_ids = order[index * bs:(index + 1) * bs]
         answer_tokens = int(n_labels[batch_ids].sum())
         mine = batch_ids[rank::world]
-        chunks = [mine[i:i + stage.micro_batch_size] for i in range(0, len(mine), stage.micro_batch_size)]
+        chunks = [mine[i:i + mbs] for i in range(0, len(mine), mbs)]
         loss_sum = torch.zeros((), device=accelerator.device)
         for i, chunk in enumerate(chunks):
             batch = collate([dataset[int(j)] for j in chunk], pad_id=bundle.tokenizer.pad_token_id)
