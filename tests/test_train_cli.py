@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from train_utils import micro, toy_data, write_manifest, write_toy_scienceqa  # noqa: F401  (fixtures)
 
+from train_utils import micro, toy_data, write_manifest, write_toy_scienceqa  # noqa: F401  (fixtures)
 from vlprune.cli import main
 
 MICRO_FLAGS = ["--preset", "micro", "--set", "base.epochs=0", "--epochs", "2", "--batch-size", "8",
@@ -59,7 +59,7 @@ def test_yaml_config_and_projector_kind_flag(micro, toy_data, capsys):  # noqa: 
 
 def _bad(capsys, micro, *argv):  # noqa: F811
     out_dir = micro / "bad-run"
-    code, out, err = _run(capsys, "train", "--out", str(out_dir), *MICRO_FLAGS, *argv)
+    code, _, err = _run(capsys, "train", "--out", str(out_dir), *MICRO_FLAGS, *argv)
     assert code == 2
     lines = err.strip().splitlines()
     # One error line, last (warnings logged before it may precede it), and no traceback.

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 import torch
-from train_utils import micro, micro_overrides, toy_data, write_toy_scienceqa  # noqa: F401  (fixtures)
 
+from train_utils import micro, micro_overrides, toy_data, write_toy_scienceqa  # noqa: F401  (fixtures)
 from vlprune import load_pool
 from vlprune.errors import ConfigError, DataError
 from vlprune.train.config import load_config

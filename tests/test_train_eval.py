@@ -6,16 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from train_utils import micro, micro_overrides, toy_data  # noqa: F401  (fixtures)
 
 import vlprune.train.evaluate as ev
+from train_utils import micro, micro_overrides, toy_data  # noqa: F401  (fixtures)
 from vlprune import load_pool
 from vlprune.data.pool import DatasetRef, Pool, records_to_table
 from vlprune.data.schema import validate_problem
 from vlprune.train.config import load_config
 from vlprune.train.data import problem_prompt
 from vlprune.train.loop import make_encoder
-from vlprune.train.model import build_model
 
 
 def _hand_pool() -> Pool:

@@ -8,8 +8,8 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
-from train_utils import micro, micro_overrides, toy_data, write_manifest  # noqa: F401  (fixtures)
 
+from train_utils import micro, micro_overrides, toy_data, write_manifest  # noqa: F401  (fixtures)
 from vlprune import load_pool
 from vlprune.errors import ConfigError, VlpruneError
 from vlprune.train.config import load_config

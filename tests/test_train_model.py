@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from train_utils import micro, micro_overrides, toy_data  # noqa: F401  (fixtures)
 
+from train_utils import micro, micro_overrides, toy_data  # noqa: F401  (fixtures)
 from vlprune import load_pool
 from vlprune.errors import ConfigError
 from vlprune.train.config import load_config

@@ -357,8 +357,81 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- compare ----------------------------------------------------------------------------------
+def add_compare_parser(sub) -> None:
+    p = sub.add_parser("compare", help="score selectors against each other (and random) over budgets and seeds",
+                       description="Select, train and evaluate every (selector, k, seed) cell; write "
+                                   "results.csv, summary.md, learning_curve.png and categories.png. "
+                                   "Resumable: completed cells are skipped.")
+    p.add_argument("--selectors", help="comma list of selector names (default: random)")
+    p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000")
+    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2) or a comma list")
+    p.add_argument("--scorer", help="probe (fast proxy, default) or llava (the built-in trainer)")
+    p.add_argument("--scorer-param", action="append", metavar="NAME=VALUE", help="scorer option (repeatable)")
+    p.add_argument("--config", metavar="YAML", help="grid file; flags given here override it")
+    p.add_argument("--no-full-data", action="store_true", help="skip the full-data reference row")
+    p.add_argument("--out", required=True, help="output folder (reused to resume)")
+    add_dataset_options(p)
+    p.set_defaults(func=run_compare)
+
+
+def _comma_list(text: str, convert: Callable = str) -> list:
+    try:
+        return [convert(t.strip()) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise UsageError(f"expected a comma-separated list, got {text!r}") from None
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from vlprune.compare import GridConfig, compare
+
+    settings: dict[str, Any] = {}
+    if args.config:
+        import yaml
+
+        from vlprune.errors import DataError
+
+        try:
+            settings = yaml.safe_load(Path(args.config).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise DataError(f"cannot read grid config: {str(exc).splitlines()[0]}", file=args.config) from None
+        if not isinstance(settings, dict):
+            raise DataError("expected a mapping of grid settings", file=args.config)
+    if args.selectors:
+        settings["selectors"] = _comma_list(args.selectors)
+    if args.k:
+        settings["k"] = _comma_list(args.k, int)
+    if args.seeds:
+        seeds = _comma_list(args.seeds, int)
+        settings["seeds"] = seeds[0] if len(seeds) == 1 and "," not in args.seeds else seeds
+    if args.scorer:
+        settings["scorer"] = args.scorer
+    for item in args.scorer_param or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"--scorer-param takes NAME=VALUE, not {item!r}")
+        settings.setdefault("scorer_params", {})[name.strip().replace("-", "_")] = _literal(text)
+    if args.no_full_data:
+        settings["full_data"] = False
+    if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or "dataset" not in settings:
+        options: dict[str, Any] = {}
+        if args.size:
+            options["size"] = args.size
+        if args.data_seed is not None:
+            options["seed"] = args.data_seed
+        if args.image_folder:
+            options["image_folder"] = args.image_folder
+        settings["dataset"] = {"loader": args.dataset, "source": args.data, "split": args.split, "options": options}
+    config = GridConfig.from_dict(settings)
+    compare(config, args.out, progress=sys.stderr.isatty())
+    print((Path(args.out) / "summary.md").read_text())
+    print(f"wrote {args.out}/results.csv, summary.md, learning_curve.png, categories.png")
+    return 0
+
+
 # -- entry point ------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable] = [add_select_parser, add_inspect_parser, add_train_parser, add_eval_parser]
+SUBCOMMANDS: list[Callable] = [add_select_parser, add_inspect_parser, add_train_parser, add_eval_parser,
+                               add_compare_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

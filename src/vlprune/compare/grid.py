@@ -1,0 +1,231 @@
+"""The comparison grid: selectors x budgets x seeds -> selected, trained, scored, recorded.
+
+Each cell's result is written to ``<out>/cells/<selector>__k<k>__seed<s>.json`` as soon as
+it finishes (atomically), so a crashed or interrupted grid restarts where it stopped: a cell
+whose file exists is not run again. A full-data reference row (``selector = full``) trains
+on the whole training split once per seed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vlprune.compare.scorers import Scorer, ScoreResult, scorers
+from vlprune.compare.stats import category_accuracy
+from vlprune.data.loaders import load_pool
+from vlprune.data.pool import DatasetRef, Pool
+from vlprune.errors import ConfigError
+from vlprune.io import write_json
+from vlprune.select.base import get_selector
+
+log = logging.getLogger("vlprune")
+FULL = "full"
+
+
+@dataclass
+class SelectorSpec:
+    """A selector in the grid: its registry name, parameters, and the label used in tables."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = self.name if not self.params else self.name + "(" + ",".join(
+                f"{k}={v}" for k, v in sorted(self.params.items())) + ")"
+
+
+@dataclass
+class GridConfig:
+    """Everything a comparison needs; a YAML file (``--config grid.yaml``) or flags fill it.
+
+    Example:
+        >>> cfg = GridConfig.from_dict({"selectors": ["random", {"name": "hand-rules", "params": {"by": "topic"}}],
+        ...                             "k": [250, 500], "seeds": 2, "scorer": "probe"})
+        >>> [s.label for s in cfg.selectors], cfg.k, cfg.seeds
+        (['random', 'hand-rules(by=topic)'], [250, 500], [0, 1])
+    """
+
+    selectors: list[SelectorSpec] = field(default_factory=lambda: [SelectorSpec("random")])
+    k: list[int] = field(default_factory=lambda: [1000])
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    scorer: str = "probe"
+    scorer_params: dict[str, Any] = field(default_factory=dict)
+    dataset: DatasetRef = field(default_factory=lambda: DatasetRef("synthetic", None, "train", {}))
+    test_split: str = "test"
+    full_data: bool = True
+    bootstrap: int = 2000
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GridConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown grid setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        d = dict(d)
+        specs = []
+        for s in d.get("selectors", ["random"]):
+            if isinstance(s, str):
+                specs.append(SelectorSpec(s))
+            elif isinstance(s, dict) and "name" in s:
+                specs.append(SelectorSpec(s["name"], dict(s.get("params") or {}), s.get("label", "")))
+            else:
+                raise ConfigError(f"a selector is a name or {{name, params, label}}, got {s!r}")
+        d["selectors"] = specs
+        seeds = d.get("seeds", 3)
+        d["seeds"] = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+        d["k"] = [int(k) for k in ([d["k"]] if isinstance(d.get("k"), int) else d.get("k", [1000]))]
+        if isinstance(d.get("dataset"), dict):
+            ds = d["dataset"]
+            d["dataset"] = DatasetRef(ds.get("loader", "synthetic"), ds.get("source"), ds.get("split", "train"),
+                                      dict(ds.get("options") or {}))
+        cfg = cls(**d)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        if not self.selectors:
+            raise ConfigError("the grid needs at least one selector")
+        if not self.k or any(k <= 0 for k in self.k):
+            raise ConfigError(f"budgets k must be positive integers, got {self.k}")
+        if not self.seeds:
+            raise ConfigError("the grid needs at least one seed")
+        labels = [s.label for s in self.selectors]
+        if len(set(labels)) != len(labels):
+            raise ConfigError(f"selector labels must be unique, got {labels}")
+        if FULL in labels:
+            raise ConfigError(f"{FULL!r} is reserved for the full-data reference row")
+        scorers.get(self.scorer)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["dataset"] = self.dataset.to_dict()
+        return d
+
+
+@dataclass(frozen=True)
+class Cell:
+    selector: SelectorSpec | None  # None: the full-data reference
+    k: int
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return FULL if self.selector is None else self.selector.label
+
+    @property
+    def filename(self) -> str:
+        safe = re.sub(r"[^A-Za-z0-9_.=-]+", "_", self.label)
+        return f"{safe}__k{self.k}__seed{self.seed}.json"
+
+
+def make_scorer(name: str, params: dict[str, Any]) -> Scorer:
+    cls = scorers.get(name)
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ConfigError(f"scorer {name!r}: {exc}") from None
+
+
+def grid_cells(config: GridConfig, n_train: int) -> list[Cell]:
+    """All cells, budgets ascending, the full-data reference last (it is the most expensive)."""
+    too_big = [k for k in config.k if k > n_train]
+    if too_big:
+        raise ConfigError(f"budgets {too_big} exceed the training split ({n_train} records)")
+    cells = [Cell(spec, k, seed) for k in sorted(config.k) for seed in config.seeds for spec in config.selectors]
+    if config.full_data:
+        cells += [Cell(None, n_train, seed) for seed in config.seeds]
+    return cells
+
+
+def run_cell(cell: Cell, train: Pool, test: Pool, scorer: Scorer, workdir: Path) -> dict[str, Any]:
+    """Select (unless full data), score, and return the cell's record."""
+    started = time.perf_counter()
+    if cell.selector is None:
+        positions = np.arange(len(train))
+        select_s = 0.0
+    else:
+        selector = get_selector(cell.selector.name, **cell.selector.params)
+        selection = selector.select(train, cell.k, seed=cell.seed)
+        positions = selection.positions
+        select_s = time.perf_counter() - started
+    result: ScoreResult = scorer.score(train, positions, test, seed=cell.seed, workdir=workdir)
+    metrics = category_accuracy(result.correct, test.categories())
+    return {
+        "selector": cell.label,
+        "selector_name": FULL if cell.selector is None else cell.selector.name,
+        "selector_params": {} if cell.selector is None else cell.selector.params,
+        "k": cell.k,
+        "seed": cell.seed,
+        "scorer": scorer.name,
+        "proxy": scorer.is_proxy,
+        "accuracy": metrics["overall"]["accuracy"],
+        "categories": metrics,
+        "n_train": result.n_train,
+        "epochs": result.epochs,
+        "cost_example_epochs": result.n_train * result.epochs,
+        "select_s": select_s,
+        "wall_s": time.perf_counter() - started,
+        "train_ids": [str(i) for i in train.ids[positions]] if cell.selector is not None else None,
+        "correct": result.correct.astype(int).tolist(),
+        "predictions": result.predictions.astype(int).tolist(),
+        "extra": result.extra,
+    }
+
+
+def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True) -> list[dict[str, Any]]:
+    """Run (or resume) every cell of the grid; returns the cell records in grid order."""
+    out = Path(out)
+    cells_dir = out / "cells"
+    cells_dir.mkdir(parents=True, exist_ok=True)
+    config_path = out / "grid.json"
+    if config_path.exists():
+        previous = json.loads(config_path.read_text())
+        keep = ("scorer", "scorer_params", "dataset", "test_split")
+        if any(previous.get(key) != config.to_dict()[key] for key in keep):
+            raise ConfigError(f"{out} holds a grid with another scorer or dataset; use a new --out "
+                              f"(completed cells there would not be comparable)")
+    write_json(config_path, config.to_dict())
+
+    ref = config.dataset
+    train = load_pool(ref.loader, ref.source, split=ref.split, **ref.options)
+    test = load_pool(ref.loader, ref.source, split=config.test_split, **ref.options)
+    cells = grid_cells(config, len(train))
+    scorer = make_scorer(config.scorer, config.scorer_params)
+
+    records: list[dict[str, Any]] = []
+    todo = [c for c in cells if not (cells_dir / c.filename).exists()]
+    if len(todo) < len(cells):
+        log.info("resuming: %d of %d cells already done", len(cells) - len(todo), len(cells))
+    if todo:
+        scorer.prepare(train, test)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), desc="cells", unit="cell")
+    for cell in cells:
+        path = cells_dir / cell.filename
+        if path.exists():
+            records.append(json.loads(path.read_text()))
+            continue
+        if bar is not None:
+            bar.set_postfix_str(f"{cell.label} k={cell.k} seed={cell.seed}")
+        workdir = out / "runs" / path.stem
+        record = run_cell(cell, train, test, scorer, workdir)
+        write_json(path, record, indent=None)
+        records.append(record)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return records

@@ -1,0 +1,181 @@
+"""Scorers: how a comparison turns a training subset into test accuracy.
+
+* ``llava``: the built-in LLaVA trainer (stage 1 shared, stage 2 on the subset, evaluation
+  on the test split): the real measurement, minutes to hours per cell.
+* ``probe``: a fast PROXY for sweeps. Frozen text embeddings of each problem's context
+  (question, hint and image caption -- captions stand in for pixels, as in ScienceQA's
+  text-only baselines) and of each choice; a bilinear classifier ``score(q, c) = c.W q + b.c``
+  trained on the subset with softmax cross-entropy over the choices. Seconds per cell on a
+  CPU. It measures how well a subset teaches the *task*, not how a vision-language model
+  trains; every output labels it a proxy.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from vlprune.data.pool import DatasetRef, Pool, records_to_table
+from vlprune.errors import ConfigError
+from vlprune.registry import Registry
+
+scorers: Registry[type[Scorer]] = Registry("scorer", builtin_modules=[], entry_point_group="vlprune.scorers")
+
+
+@dataclass
+class ScoreResult:
+    """What one cell produces: a predicted choice per test question, in test-pool order."""
+
+    predictions: np.ndarray
+    correct: np.ndarray
+    n_train: int
+    epochs: float
+    wall_s: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Scorer(ABC):
+    """Trains on ``train_pool.subset(positions)`` and predicts the test split's answers."""
+
+    name: ClassVar[str] = "scorer"
+    is_proxy: ClassVar[bool] = False
+
+    def prepare(self, train_pool: Pool, test_pool: Pool) -> None:  # noqa: B027 - optional hook
+        """One-time work shared by every cell (embeddings, stage 1 of the trainer)."""
+
+    @abstractmethod
+    def score(self, train_pool: Pool, positions: np.ndarray, test_pool: Pool, *, seed: int,
+              workdir: Path) -> ScoreResult:
+        """Train on the selected positions and evaluate on ``test_pool``."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "proxy": self.is_proxy, "params": dict(vars(self))}
+
+
+def _text_pool(texts: Sequence[str]) -> Pool:
+    """Wrap free texts as a pool (one record per text) so that any Embedder can embed them."""
+    records = [{"id": str(i), "split": "train", "question": t, "choices": [], "answer": -1,
+                "image_path": ""} for i, t in enumerate(texts)]
+    return Pool(records_to_table(records), DatasetRef("texts", None, None))
+
+
+@scorers.register("probe")
+class ProbeScorer(Scorer):
+    """The fast proxy scorer (see the module docstring).
+
+    Args:
+        embedder: the text embedder for contexts and choices (``minilm`` by default).
+        context_fields: record fields joined into the context text.
+        epochs: full-batch Adam steps; ``lr`` and ``weight_decay`` its settings.
+
+    Example:
+        >>> from vlprune import load_pool
+        >>> train, test = load_pool("synthetic", size="tiny"), load_pool("synthetic", size="tiny", split="test")
+        >>> scorer = ProbeScorer(embedder="tfidf", epochs=50)
+        >>> scorer.prepare(train, test)
+        >>> result = scorer.score(train, np.arange(100), test, seed=0, workdir=Path("."))
+        >>> result.correct.shape
+        (50,)
+    """
+
+    is_proxy = True
+
+    def __init__(self, embedder: str = "minilm", context_fields: Sequence[str] = ("question", "hint", "caption"),
+                 epochs: int = 300, lr: float = 0.01, weight_decay: float = 1e-4) -> None:
+        self.embedder = embedder
+        self.context_fields = tuple(context_fields)
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self._cache: dict[str, Any] = {}
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "proxy": True,
+                "params": {"embedder": self.embedder, "context_fields": list(self.context_fields),
+                           "epochs": self.epochs, "lr": self.lr, "weight_decay": self.weight_decay}}
+
+    def prepare(self, train_pool: Pool, test_pool: Pool) -> None:
+        from vlprune.embed.cache import cached_embed
+
+        key = f"{train_pool.fingerprint}|{test_pool.fingerprint}"
+        if self._cache.get("key") == key:
+            return
+        contexts = [*train_pool.texts(self.context_fields), *test_pool.texts(self.context_fields)]
+        choice_texts = sorted({c for pool in (train_pool, test_pool) for cs in pool.table["choices"] for c in cs})
+        vectors = cached_embed(self.embedder, _text_pool(contexts + choice_texts))
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        n_train = len(train_pool)
+        choice_index = {c: i for i, c in enumerate(choice_texts)}
+        self._cache = {
+            "key": key,
+            "train_q": vectors[:n_train],
+            "test_q": vectors[n_train:len(contexts)],
+            "choices": vectors[len(contexts):],
+            "choice_index": choice_index,
+        }
+
+    def _tensors(self, pool: Pool, q: np.ndarray, positions: np.ndarray):
+        import torch
+
+        index = self._cache["choice_index"]
+        rows = pool.table.iloc[positions]
+        width = max(2, max(len(cs) for cs in rows["choices"]))
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=bool)
+        for r, cs in enumerate(rows["choices"]):
+            ids[r, :len(cs)] = [index[c] for c in cs]
+            mask[r, :len(cs)] = True
+        return (torch.from_numpy(q[positions]), torch.from_numpy(ids), torch.from_numpy(mask),
+                torch.from_numpy(rows["answer"].to_numpy(dtype=np.int64, copy=True)))
+
+    def score(self, train_pool, positions, test_pool, *, seed, workdir):
+        import torch
+
+        # The matrices are small: one thread is as fast and does not fight other processes
+        # for cores (thread oversubscription made this 5x slower on a busy 2-core machine).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._score(train_pool, positions, test_pool)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _score(self, train_pool, positions, test_pool):
+        import torch
+
+        started = time.perf_counter()
+        self.prepare(train_pool, test_pool)
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            raise ConfigError("the probe scorer needs at least one training example")
+        choices = torch.from_numpy(self._cache["choices"])
+        q, ids, mask, answer = self._tensors(train_pool, self._cache["train_q"], positions)
+        dq, dc = q.shape[1], choices.shape[1]
+        # Zero initialisation makes the convex fit independent of torch's global RNG.
+        W = torch.zeros(dc, dq, requires_grad=True)
+        b = torch.zeros(dc, requires_grad=True)
+        opt = torch.optim.Adam([W, b], lr=self.lr, weight_decay=self.weight_decay)
+
+        def logits(q, ids, mask):
+            c = choices[ids]                                  # (m, width, dc)
+            s = (c @ (q @ W.T + b).unsqueeze(2)).squeeze(2)   # c.(W q + b), one matmul each
+            return s.masked_fill(~mask, float("-inf"))
+
+        for _ in range(self.epochs):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(logits(q, ids, mask), answer)
+            loss.backward()
+            opt.step()
+        all_test = np.arange(len(test_pool))
+        tq, tids, tmask, tanswer = self._tensors(test_pool, self._cache["test_q"], all_test)
+        with torch.no_grad():
+            pred = logits(tq, tids, tmask).argmax(dim=1).numpy()
+        correct = pred == tanswer.numpy()
+        return ScoreResult(pred, correct, len(positions), float(self.epochs), time.perf_counter() - started,
+                           {"final_train_loss": float(loss.detach())})
