@@ -126,8 +126,9 @@ def test_eval_of_a_folder_that_is_not_a_run(micro, capsys):  # noqa: F811
 
 @pytest.mark.slow
 def test_subprocess_and_accelerate_launch(tmp_path):
-    """The real command lines: ``python -m vlprune train`` and ``accelerate launch -m vlprune
-    train`` on the tiny preset (cut down), in fresh processes."""
+    """The real command lines: ``python -m vlprune train``, ``accelerate launch -m vlprune
+    train`` and ``torchrun --nproc_per_node 2 -m vlprune train`` on the tiny preset (cut
+    down), in fresh processes."""
     import vlprune
 
     write_toy_scienceqa(tmp_path / "data")
@@ -145,6 +146,19 @@ def test_subprocess_and_accelerate_launch(tmp_path):
                            "-m", "vlprune", "train", "--out", str(tmp_path / "b"), *flags],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    a = json.loads((tmp_path / "a" / "metrics.json").read_text())
-    b = json.loads((tmp_path / "b" / "metrics.json").read_text())
-    assert a["accuracy"] == b["accuracy"]
+    # Two processes (DDP over gloo, what accelerate uses on several GPUs): each step's global
+    # batch is split between them, and the losses are those of the single process.
+    torchrun = Path(sys.executable).with_name("torchrun")
+    done = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "vlprune", "train",
+                           "--out", str(tmp_path / "c"), *flags], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+    def stage2(run):
+        lines = [json.loads(line) for line in (tmp_path / run / "train_log.jsonl").read_text().splitlines()]
+        assert lines[0]["processes"] == (2 if run == "c" else 1)
+        return [r["loss"] for r in lines if r.get("stage") == "stage2" and "loss" in r]
+
+    assert stage2("a") == stage2("b")
+    assert stage2("c") == pytest.approx(stage2("a"), abs=1e-4)
+    metrics = {run: json.loads((tmp_path / run / "metrics.json").read_text()) for run in "abc"}
+    assert metrics["a"]["accuracy"] == metrics["b"]["accuracy"] == metrics["c"]["accuracy"]

@@ -481,8 +481,8 @@ def run_stage(
         loss = float(accelerator.reduce(loss_sum, "sum")) / max(answer_tokens, 1)
         elapsed = time.perf_counter() - t0
         train_log.write({"stage": stage_name, "step": done, "epoch": round(done / steps_per_epoch, 4),
-                         "loss": round(loss, 5), "lr": scheduler.get_last_lr()[0],
-                         "tokens_per_s": round(tokens_seen / elapsed, 1)})
+                         "loss": round(loss, 5), "lr": scheduler.get_last_lr()[0], "tokens": tokens_seen,
+                         "seconds": round(elapsed, 3), "tokens_per_s": round(tokens_seen / elapsed, 1)})
         bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{tokens_seen / elapsed:.0f}")
         bar.update()
         if done < total and (done % steps_per_epoch == 0 or (cfg.save_every and done % cfg.save_every == 0)):
