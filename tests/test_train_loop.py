@@ -110,6 +110,15 @@ def test_gradient_accumulation_does_not_change_the_result(micro, toy_data):  # n
             assert torch.allclose(weights[0][k], other[k], atol=1e-5), k
 
 
+def test_gradient_checkpointing_does_not_change_the_result(micro, toy_data):  # noqa: F811
+    weights = []
+    for checkpointing in (False, True):
+        cfg = load_config(overrides=micro_overrides(**{"stage2.epochs": 1, "gradient_checkpointing": checkpointing}))
+        train(toy_data / "subset.json", cfg, micro / f"gc{checkpointing}", evaluate_after=False, progress=False)
+        weights.append(load_file(str(micro / f"gc{checkpointing}" / "model" / "trainable.safetensors")))
+    assert all(torch.allclose(weights[0][k], weights[1][k], atol=1e-6) for k in weights[0])
+
+
 def test_stage2_leaves_the_vision_tower_alone(micro, toy_data):  # noqa: F811
     cfg = load_config(overrides=micro_overrides())
     train(toy_data / "subset.json", cfg, micro / "run", progress=False)

@@ -57,6 +57,7 @@ from vlprune.train.model import (
     projector_kind,
     save_projector,
     seed_everything,
+    set_activation_checkpointing,
     trainable_state,
 )
 from vlprune.train.rundir import RunDir, open_run_dir
@@ -419,7 +420,7 @@ def run_stage(
     model = bundle.model
     model.train()
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        set_activation_checkpointing(model, True)
     world, rank = accelerator.num_processes, accelerator.process_index
     n = len(dataset)
     bs = min(stage.batch_size, n)
@@ -494,7 +495,7 @@ def run_stage(
             on_step(stage_name, done, total)
     bar.close()
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_disable()
+        set_activation_checkpointing(model, False)
     model.eval()
     seconds = time.perf_counter() - t0
     return {"steps": total, "resumed_at": start, "final_loss": round(loss, 5), "seconds": round(seconds, 2),

@@ -297,6 +297,21 @@ def _from_checkpoint(cfg: TrainConfig) -> ModelBundle:
     return ModelBundle(model, tokenizer, processor, identity)
 
 
+def set_activation_checkpointing(model: LlavaForConditionalGeneration, enabled: bool) -> None:
+    """Turn gradient (activation) checkpointing on or off: each decoder layer's activations are
+    recomputed in the backward pass instead of kept. (transformers >= 5.2x names it
+    ``activation_checkpointing_*``; older versions ``gradient_checkpointing_*``.)"""
+    if hasattr(model, "activation_checkpointing_enable"):
+        if enabled:
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.activation_checkpointing_disable()
+    elif enabled:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_disable()
+
+
 # -- what trains in each stage ---------------------------------------------------------------
 def configure_stage(model: LlavaForConditionalGeneration, stage: str, lora: LoraSettings | None = None) -> int:
     """Set ``requires_grad`` for ``stage`` and return the number of trainable parameters.
