@@ -110,6 +110,9 @@ class DataConfig:
 
     template: str = "USER: {prompt}\nASSISTANT:"
     explanation: bool = False
+    #: Augmentation: present every problem's options in a new seeded order each epoch, so
+    #: the answer's letter cannot be memorised per question (off in the reference recipe).
+    shuffle_choices: bool = False
     max_length: int = 2048
     on_overlong: str = "skip"
     caption_for_missing_images: bool = False

@@ -164,10 +164,7 @@ def problem_examples(
         if not record["choices"] or record["answer"] < 0:
             raise DataError("a ScienceQA-style problem needs choices and an answer", record=record["id"],
                             field="choices", file=pool.reference.source)
-        use_image = bool(record["image"]) and bool(record["image_path"])
-        ex = encoder.example(record["id"], problem_prompt(record, use_image=use_image),
-                             format_target(record, explanation=explanation),
-                             image=int(pos) if use_image else None)
+        ex = encode_problem(record, int(pos), encoder, explanation=explanation)
         if len(ex) > encoder.max_length:
             overlong.append((record["id"], len(ex)))
             continue
@@ -180,6 +177,24 @@ def problem_examples(
             raise ConfigError(message + "; raise --max-length, or set data.on_overlong: skip")
         log.warning("%s: skipped (never truncated, which could cut image tokens or the answer)", message)
     return examples, len(overlong)
+
+
+def encode_problem(record: Mapping[str, Any], position: int, encoder: Encoder, *, explanation: bool) -> Example:
+    """One problem as a training sequence (its pixels, when present, from pool ``position``)."""
+    use_image = bool(record["image"]) and bool(record["image_path"])
+    return encoder.example(record["id"], problem_prompt(record, use_image=use_image),
+                           format_target(record, explanation=explanation), image=position if use_image else None)
+
+
+def permute_choices(record: Mapping[str, Any], order: Sequence[int]) -> dict[str, Any]:
+    """The record with its choices in ``order`` and the answer index following its choice.
+
+    Example:
+        >>> permute_choices({"choices": ["wolf", "trout", "owl"], "answer": 0}, [2, 0, 1])
+        {'choices': ['owl', 'wolf', 'trout'], 'answer': 1}
+    """
+    order = list(order)
+    return {**record, "choices": [record["choices"][i] for i in order], "answer": order.index(int(record["answer"]))}
 
 
 # -- image-caption pairs (stage 1) ------------------------------------------------------------
@@ -228,6 +243,12 @@ class ExampleDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.examples)
 
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the training loop at the start of every epoch (see :class:`ShuffledChoices`)."""
+
+    def example(self, i: int) -> Example:
+        return self.examples[i]
+
     def pixels(self, position: int) -> torch.Tensor:
         cached = self._cache.get(position)
         if cached is not None:
@@ -244,9 +265,42 @@ class ExampleDataset(torch.utils.data.Dataset):
         return values
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        ex = self.examples[i]
+        ex = self.example(i)
         return {"input_ids": ex.input_ids, "labels": ex.labels,
                 "pixel_values": None if ex.image is None else self.pixels(ex.image)}
+
+
+class ShuffledChoices(ExampleDataset):
+    """Problems whose options come in a new order every epoch (an augmentation): the letter
+    of the answer changes from epoch to epoch, so it cannot be memorised per question; the
+    model has to find the right option's letter. The order of example ``i`` in epoch ``e``
+    depends only on (seed, e, i), so a resumed run sees the same orders.
+
+    Example:
+        >>> data = ShuffledChoices(examples, pool, processor, encoder=enc, seed=0)  # doctest: +SKIP
+        >>> data.set_epoch(3); data.example(0).input_ids                             # doctest: +SKIP
+    """
+
+    def __init__(self, examples: list[Example], pool: Pool, image_processor: Any, *, encoder: Encoder,
+                 explanation: bool = False, seed: int = 0, **kwargs: Any) -> None:
+        super().__init__(examples, pool, image_processor, **kwargs)
+        self.encoder, self.explanation, self.seed = encoder, explanation, seed
+        self.positions = [int(pool.positions_of([ex.id])[0]) for ex in examples]
+        self.epoch = 0
+        self._encoded: dict[int, Example] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        if epoch != self.epoch:
+            self.epoch, self._encoded = epoch, {}
+
+    def example(self, i: int) -> Example:
+        if i not in self._encoded:
+            pos = self.positions[i]
+            record = self.pool.table.iloc[pos].to_dict()
+            order = np.random.default_rng([self.seed, self.epoch, i]).permutation(len(record["choices"]))
+            self._encoded[i] = encode_problem(permute_choices(record, order), pos, self.encoder,
+                                              explanation=self.explanation)
+        return self._encoded[i]
 
 
 def collate(batch: list[dict[str, Any]], *, pad_id: int, padding_side: str = "right") -> dict[str, Any]:

@@ -40,7 +40,9 @@ from vlprune.train.config import StageConfig, TrainConfig, load_config
 from vlprune.train.data import (
     IGNORE_INDEX,
     Encoder,
+    Example,
     ExampleDataset,
+    ShuffledChoices,
     caption_examples,
     check_images,
     collate,
@@ -178,7 +180,11 @@ def train(
         if not examples:
             raise ConfigError(f"all {skipped} subset examples are longer than data.max_length="
                               f"{cfg.data.max_length}; raise --max-length")
-        dataset = ExampleDataset(examples, pool, bundle.image_processor)
+        if cfg.data.shuffle_choices:
+            dataset = ShuffledChoices(examples, pool, bundle.image_processor, encoder=encoder,
+                                      explanation=cfg.data.explanation, seed=cfg.seed)
+        else:
+            dataset = ExampleDataset(examples, pool, bundle.image_processor)
         with out_of_memory_hint(cfg, "stage 2"):
             summary = run_stage("stage2", bundle, dataset, cfg.stage2, cfg=cfg, accelerator=accelerator,
                                 checkpoint=run.checkpoints / "stage2.pt", key=_stage2_key(cfg, manifest),
@@ -381,6 +387,11 @@ class TokenLoss(nn.Module):
         return F.cross_entropy(logits.float(), targets[mask], reduction="sum")
 
 
+def n_targets(example: Example) -> int:
+    """Tokens the loss covers (labels after the one-token shift)."""
+    return sum(1 for t in example.labels[1:] if t != IGNORE_INDEX)
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """The data order of one epoch: a permutation that depends only on (seed, epoch).
 
@@ -428,7 +439,6 @@ def run_stage(
     # A final partial batch smaller than the number of processes would leave one idle: drop it.
     steps_per_epoch = n // bs + (1 if n % bs >= world else 0)
     total = max(1, math.ceil(stage.epochs * steps_per_epoch))
-    n_labels = np.array([sum(1 for t in ex.labels[1:] if t != IGNORE_INDEX) for ex in dataset.examples])
 
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
@@ -458,8 +468,9 @@ def run_stage(
         epoch, index = divmod(step, steps_per_epoch)
         if epoch != order_epoch:
             order, order_epoch = epoch_order(n, seed, epoch), epoch
+            dataset.set_epoch(epoch)
         batch_ids = order[index * bs:(index + 1) * bs]
-        answer_tokens = int(n_labels[batch_ids].sum())
+        answer_tokens = sum(n_targets(dataset.example(int(j))) for j in batch_ids)
         mine = batch_ids[rank::world]
         chunks = [mine[i:i + mbs] for i in range(0, len(mine), mbs)]
         loss_sum = torch.zeros((), device=accelerator.device)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vlprune")
 
 #: Bump when the training text or the tokenizer model changes: old caches are then unused.
-BPE_VERSION = 1
+BPE_VERSION = 2
 SPECIAL_TOKENS = ("<unk>", "<s>", "</s>", "<pad>", IMAGE_TOKEN)
 
 
@@ -54,11 +54,17 @@ def train_bpe_tokenizer(texts: Iterator[str] | list[str], vocab_size: int) -> Pr
         >>> tok.decode(tok("The answer is B.")["input_ids"])
         'The answer is B.'
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # A space before a lone capital letter is split off, so that an option letter is the same
+    # token in "(B) trout" and in "The answer is B." (byte-level BPE would otherwise make
+    # "B" and " B" two unrelated tokens, a relation a random model would first have to learn).
+    bpe.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r" (?=[A-Z]\b)"), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False),
+    ])
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
