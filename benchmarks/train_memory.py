@@ -68,13 +68,13 @@ def rows(seq_len: int, gpu_gib: float, lora_r: int) -> list[dict]:
     frozen_vision = n["vision"]
     settings = [
         # name, flags, bytes per trainable LLM param (weights, grads, Adam m+v), frozen bytes/param
-        ("full, fp32 master weights (bf16 autocast)", "--precision bf16-mixed (the GPU default)",
+        ("full, fp32 master weights + bf16 autocast (the GPU default)", "--precision auto",
          n["llm"] + n["projector"], 4 + 4 + 8, 0, 4),
         ("full, bf16 weights + bf16 Adam states", "--precision bf16",
          n["llm"] + n["projector"], 2 + 2 + 4, 0, 2),
         (f"LoRA r={lora_r} on a bf16 base", f"--lora-r {lora_r} --precision bf16",
          lora_parameters(lora_r) + n["projector"], 4 + 4 + 8, n["llm"], 2),
-        (f"LoRA r={lora_r} on an fp32 base (bf16 autocast)", f"--lora-r {lora_r}",
+        (f"LoRA r={lora_r} on an fp32 base + bf16 autocast", f"--lora-r {lora_r}",
          lora_parameters(lora_r) + n["projector"], 4 + 4 + 8, n["llm"], 4),
     ]
     out = []

@@ -285,7 +285,9 @@ class ShuffledChoices(ExampleDataset):
                  explanation: bool = False, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(examples, pool, image_processor, **kwargs)
         self.encoder, self.explanation, self.seed = encoder, explanation, seed
-        self.positions = [int(pool.positions_of([ex.id])[0]) for ex in examples]
+        where = {rid: i for i, rid in enumerate(pool.ids)}
+        self.positions = [where[ex.id] for ex in examples]
+        self.records = pool.table.iloc[self.positions].to_dict("records")
         self.epoch = 0
         self._encoded: dict[int, Example] = {}
 
@@ -295,10 +297,9 @@ class ShuffledChoices(ExampleDataset):
 
     def example(self, i: int) -> Example:
         if i not in self._encoded:
-            pos = self.positions[i]
-            record = self.pool.table.iloc[pos].to_dict()
+            record = self.records[i]
             order = np.random.default_rng([self.seed, self.epoch, i]).permutation(len(record["choices"]))
-            self._encoded[i] = encode_problem(permute_choices(record, order), pos, self.encoder,
+            self._encoded[i] = encode_problem(permute_choices(record, order), self.positions[i], self.encoder,
                                               explanation=self.explanation)
         return self._encoded[i]
 
