@@ -14,6 +14,7 @@ from vlprune.train.config import load_config
 from vlprune.train.data import (
     IGNORE_INDEX,
     ExampleDataset,
+    ShuffledChoices,
     caption_examples,
     check_images,
     collate,
@@ -135,3 +136,25 @@ def test_token_loss_matches_transformers_loss(setup):
     reference = bundle.model(**batch).loss  # mean over the labelled (shifted) tokens
     n_tokens = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
     assert torch.allclose(summed / n_tokens, reference, atol=1e-5)
+
+
+def test_shuffled_choices_move_the_answer_letter_with_its_option(setup):
+    pool, _, bundle, enc = setup
+    examples, _ = problem_examples(pool, range(len(pool)), enc)
+    data = ShuffledChoices(examples, pool, bundle.image_processor, encoder=enc, seed=0)
+    tok = bundle.tokenizer
+    seen_letters = set()
+    for epoch in range(8):
+        data.set_epoch(epoch)
+        for i in (0, 1):  # a colour problem (3 options) and a mammal problem (2)
+            text = tok.decode(data.example(i).input_ids)
+            options = text.split("Options: ")[1].split("\n")[0]
+            letter = text.split("The answer is ")[1][0]
+            correct = pool.table.iloc[i]["choices"][pool.table.iloc[i]["answer"]]
+            assert f"({letter}) {correct}" in options  # the letter names the right option
+            seen_letters.add((i, letter))
+    assert len({letter for i, letter in seen_letters if i == 0}) > 1  # the letter moves between epochs
+    data.set_epoch(2)
+    again = ShuffledChoices(examples, pool, bundle.image_processor, encoder=enc, seed=0)
+    again.set_epoch(2)
+    assert again.example(0).input_ids == data.example(0).input_ids  # a pure function of (seed, epoch, i)

@@ -26,7 +26,7 @@ def _events(run_dir, stage):
 
 
 def test_killed_run_resumes_to_the_same_result(micro, toy_data):  # noqa: F811
-    cfg = load_config(overrides=micro_overrides(**{"stage2.epochs": 3, "save_every": 2}))
+    cfg = load_config(overrides=micro_overrides(**{"stage2.epochs": 3, "save_every": 2, "data.shuffle_choices": True}))
     full = train(toy_data / "subset.json", cfg, micro / "full", progress=False)
 
     def kill_at_step_5(stage, step, total):
