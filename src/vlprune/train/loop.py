@@ -507,6 +507,10 @@ def run_stage(
     bar.close()
     if cfg.gradient_checkpointing:
         set_activation_checkpointing(model, False)
+    # Drop the accelerator's references to this stage's wrappers (a DDP wrapper keeps hooks on
+    # the parameters) and the optimizer states before the next stage builds its own.
+    del loss_module, optimizer
+    accelerator.free_memory()
     model.eval()
     seconds = time.perf_counter() - t0
     return {"steps": total, "resumed_at": start, "final_loss": round(loss, 5), "seconds": round(seconds, 2),

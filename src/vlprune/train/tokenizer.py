@@ -70,7 +70,7 @@ def train_bpe_tokenizer(texts: Iterator[str] | list[str], vocab_size: int) -> Pr
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     bpe.train_from_iterator(texts, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="<unk>", bos_token="<s>",
-                                   eos_token="</s>", pad_token="<pad>", extra_special_tokens=[IMAGE_TOKEN])
+                                   eos_token="</s>", pad_token="<pad>", additional_special_tokens=[IMAGE_TOKEN])
 
 
 def preset_tokenizer(pool: Pool, vocab_size: int, template: str) -> tuple[PreTrainedTokenizerBase, str]:
