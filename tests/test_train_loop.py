@@ -193,3 +193,24 @@ def test_caption_quiz_uses_captions_only(micro, toy_data):  # noqa: F811
         assert f"({letter}) {own}" in options  # the right letter names the picture's own caption
         listed = [o.strip() for o in options.split("(")[1:]]
         assert 2 <= len(listed) <= 4 and all(o[3:].strip() in captions for o in listed)
+
+
+def test_stage1_on_llava_pretrain_json(micro, toy_data, tmp_path):  # noqa: F811
+    """--stage1-data: image-caption conversations in LLaVA-Pretrain's layout."""
+    from PIL import Image
+
+    items = []
+    for i, colour in enumerate(["red", "green", "blue"] * 3):
+        (tmp_path / "img").mkdir(exist_ok=True)
+        Image.new("RGB", (20, 20), {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}[colour]).save(
+            tmp_path / "img" / f"{i}.png")
+        items.append({"id": f"p{i}", "image": f"{i}.png", "conversations": [
+            {"from": "human", "value": "<image>\nGive a brief description of the image."},
+            {"from": "gpt", "value": f"a {colour} square"}]})
+    (tmp_path / "pretrain.json").write_text(json.dumps(items))
+    cfg = load_config(overrides=micro_overrides(**{"data.stage1_data": str(tmp_path / "pretrain.json"),
+                                                   "data.stage1_image_folder": str(tmp_path / "img"),
+                                                   "stage1.batch_size": 3}))
+    train(toy_data / "subset.json", cfg, micro / "run", evaluate_after=False, progress=False)
+    start = next(r for r in _events(micro / "run", "stage1") if r.get("event") == "start")
+    assert start["examples"] == 9 and start["total_steps"] == 3
