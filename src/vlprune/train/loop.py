@@ -124,6 +124,9 @@ def train(
     cfg.validate()
     progress = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
+    if cfg.data.explanation and cfg.eval.mode == "likelihood":
+        log.warning("explanation targets with likelihood evaluation: the letter is scored right after the "
+                    "prompt, where the model learned to write the lecture; --eval-mode generate matches better")
 
     # 1. The data: the subset's pool and the evaluation split of the same dataset.
     manifest = subset if isinstance(subset, SubsetManifest) else SubsetManifest.load(subset)
