@@ -161,38 +161,12 @@ def test_base_pretraining_is_cached_and_never_sees_questions(micro, toy_data):  
     cfg = load_config(overrides=micro_overrides(**{"base.epochs": 1, "base.batch_size": 8}))
     train(toy_data / "subset.json", cfg, micro / "a", evaluate_after=False, progress=False)
     base = _events(micro / "a", "base")
-    # the texts, the 12 image-caption pairs, and 12 caption-quiz items
-    assert base[-1]["event"] == "done" and base[-1]["sequences"] == len(texts) + 12 + 12
+    assert base[-1]["event"] == "done" and base[-1]["sequences"] == len(texts) + 12  # texts + caption pairs
     train(toy_data / "subset.json", cfg, micro / "b", evaluate_after=False, progress=False)
     assert [r["event"] for r in _events(micro / "b", "base")] == ["cached"]
     a = load_file(str(micro / "a" / "model" / "trainable.safetensors"))
     b = load_file(str(micro / "b" / "model" / "trainable.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a)
-
-
-def test_caption_quiz_uses_captions_only(micro, toy_data):  # noqa: F811
-    from vlprune.train.base import CAPTION_QUESTION, caption_quiz_examples
-    from vlprune.train.data import IGNORE_INDEX
-    from vlprune.train.loop import make_encoder
-    from vlprune.train.model import build_model
-
-    pool = load_pool("scienceqa", str(toy_data / "data"), split="train")
-    cfg = load_config(overrides=micro_overrides())
-    bundle = build_model(cfg, pool)
-    items = caption_quiz_examples(pool, make_encoder(bundle, cfg))
-    assert len(items) == int(pool.image_available.sum())
-    captions = set(pool.table["caption"]) - {""}
-    questions = set(pool.table["question"])
-    tok = bundle.tokenizer
-    for item in items:
-        text = tok.decode([t for t in item.input_ids if t != bundle.image_token_id])
-        assert CAPTION_QUESTION in text and not any(q in text for q in questions)
-        options = text.split("Options: ")[1].split("\nASSISTANT:")[0]
-        letter = tok.decode([t for t in item.labels if t != IGNORE_INDEX]).split("The answer is ")[1][0]
-        own = pool.table.at[item.image, "caption"]
-        assert f"({letter}) {own}" in options  # the right letter names the picture's own caption
-        listed = [o.strip() for o in options.split("(")[1:]]
-        assert 2 <= len(listed) <= 4 and all(o[3:].strip() in captions for o in listed)
 
 
 def test_stage1_on_llava_pretrain_json(micro, toy_data, tmp_path):  # noqa: F811

@@ -4,14 +4,11 @@ real user starts from.
 A real run starts from a Mistral LLM that already knows language and a CLIP tower that
 already sees; a preset starts from random weights. Before the recipe's two stages, the
 preset's LLM and vision tower are therefore trained on the pool's *lectures* (general
-science texts, as language-model text) and its *image-caption pairs*: the vision tower, a
-throwaway projector and the LLM together learn to caption, and (``data.base_caption_quiz``)
-to pick a picture's caption among other captions in the multiple-choice layout -- the
-image-text matching and the reading of ``(A) ... (B) ...`` options a pretrained vision-
-language pair brings, learnt from captions alone. The problems' questions, answers and
-solutions are never used, so the selected subset stays the only task supervision. The
-projector is then re-initialised: stage 1 trains the real one, as it would for a pretrained
-pair of checkpoints.
+science texts, as language-model text) and its *image-caption pairs* (the vision tower,
+a throwaway projector and the LLM together learn to caption), never on the problems'
+questions, answers or solutions, so the selected subset stays the only task supervision.
+The projector is then re-initialised: stage 1 trains the real one, as it would for a
+pretrained pair of checkpoints.
 
 The result is cached (keyed by the preset, its tokenizer, these settings and the pool's
 fingerprint) and shared by every run on that pool.
@@ -46,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("vlprune")
 
 #: Bump when the base pretraining's data or objective changes (old caches are then unused).
-BASE_VERSION = 2
+BASE_VERSION = 3
 
 
 def base_texts(pool: Pool) -> list[str]:
@@ -74,46 +71,6 @@ def text_examples(texts: list[str], encoder: Encoder) -> list[Example]:
     return examples
 
 
-CAPTION_QUESTION = "Which caption describes the picture?"
-
-
-def caption_quiz_examples(pool: Pool, encoder: Encoder, *, seed: int = SHARED_SEED,
-                          max_options: int = 4) -> list[Example]:
-    """Multiple-choice items built from image-caption pairs only: a picture, its caption and
-    2 to ``max_options`` - 1 other captions as options (the most similar of a random handful,
-    by shared words, so that telling them apart needs the picture), and the right letter.
-
-    Example:
-        >>> items = caption_quiz_examples(pool, encoder)   # doctest: +SKIP
-        >>> tokenizer.decode(items[0].input_ids)            # doctest: +SKIP
-        '<s> USER: <image>...\nWhich caption describes the picture?\nContext: N/A\nOptions: (A) ...'
-    """
-    from vlprune.data.prompts import format_prompt, format_target
-    from vlprune.train.data import caption_of
-
-    rng = np.random.default_rng([seed, 1])
-    positions = np.flatnonzero(pool.image_available)
-    captions = [caption_of(r) for r in pool.table.iloc[positions].to_dict("records")]
-    distinct = sorted({c for c in captions if c})
-    words = {c: set(c.lower().split()) for c in distinct}
-    examples = []
-    for pos, caption in zip(positions, captions, strict=True):
-        if not caption or len(distinct) < 2:
-            continue
-        n_options = int(rng.integers(2, max_options + 1))
-        handful = [distinct[j] for j in rng.choice(len(distinct), size=min(24, len(distinct)), replace=False)]
-        others = sorted((c for c in handful if c != caption), key=lambda c: -len(words[c] & words[caption]))
-        choices = [caption, *others[:n_options - 1]]
-        order = rng.permutation(len(choices))
-        record = {"question": CAPTION_QUESTION, "hint": "", "image": "picture",
-                  "choices": [choices[i] for i in order], "answer": int(np.flatnonzero(order == 0)[0])}
-        ex = encoder.example(f"quiz-{pos}", format_prompt(record), format_target(record, explanation=False),
-                             image=int(pos))
-        if len(ex) <= encoder.max_length:
-            examples.append(ex)
-    return examples
-
-
 def pretrain_base(bundle: ModelBundle, cfg: TrainConfig, pool: Pool, *, accelerator, train_log: TrainLog,
                   on_step: StepCallback | None = None, progress: bool = False) -> str:
     """Load the preset's base weights from the cache, or train and cache them; then give the
@@ -125,8 +82,7 @@ def pretrain_base(bundle: ModelBundle, cfg: TrainConfig, pool: Pool, *, accelera
     from vlprune.train.loop import make_encoder, run_stage
 
     kind = projector_kind(bundle.model)
-    key_src = json.dumps([BASE_VERSION, bundle.identity, cfg.base.__dict__, cfg.data.max_length,
-                          cfg.data.base_caption_quiz, pool.fingerprint],
+    key_src = json.dumps([BASE_VERSION, bundle.identity, cfg.base.__dict__, cfg.data.max_length, pool.fingerprint],
                          sort_keys=True, default=str)
     key = hashlib.sha256(key_src.encode()).hexdigest()[:20]
     folder = cache_dir("train", "base") / key
@@ -139,8 +95,6 @@ def pretrain_base(bundle: ModelBundle, cfg: TrainConfig, pool: Pool, *, accelera
         examples = text_examples(base_texts(pool), encoder)
         # Image-caption pairs train the vision tower (and teach the LLM to read its tokens).
         examples += caption_examples(pool, encoder)
-        if cfg.data.base_caption_quiz:
-            examples += caption_quiz_examples(pool, encoder)
         if cfg.base.max_examples is not None and len(examples) > cfg.base.max_examples:
             keep = np.random.default_rng(SHARED_SEED).choice(len(examples), cfg.base.max_examples, replace=False)
             examples = [examples[i] for i in np.sort(keep)]

@@ -113,9 +113,6 @@ class DataConfig:
     #: Augmentation: present every problem's options in a new seeded order each epoch, so
     #: the answer's letter cannot be memorised per question (off in the reference recipe).
     shuffle_choices: bool = False
-    #: The presets' base pretraining also picks captions for pictures in the multiple-choice
-    #: layout (built from image-caption pairs only; see :mod:`vlprune.train.base`).
-    base_caption_quiz: bool = True
     max_length: int = 2048
     on_overlong: str = "skip"
     caption_for_missing_images: bool = False
