@@ -229,7 +229,7 @@ def load_config(
 
     Example:
         >>> load_config(overrides={"model.preset": "tiny"}).stage2.lr   # the tiny preset's default
-        0.001
+        0.0003
     """
     from vlprune.train.presets import PRESETS
 
