@@ -71,3 +71,4 @@ def random_pool(n: int, seed: int = 0, n_topics: int = 5) -> Pool:
             hint="some context" if rng.random() < 0.3 else "",
         ))
     return make_pool(records)
+

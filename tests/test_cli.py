@@ -77,7 +77,7 @@ def test_select_on_the_real_sample_and_inspect(sample_dir, tmp_path, capsys):
     (["--k", "5", "--data", "x"], "drop --data"),
     (["--k", "5", "--size", "tiny", "--selector", "hand-rules", "--weights", "1,2"], "one weight per rule"),
     (["--k", "5", "--size", "tiny", "--embeddings", "/nonexistent.npy"], "file not found"),
-    (["--k", "5", "--size", "tiny", "--export-llava", "/proc/forbidden/x.json"], "error"),
+    (["--k", "5", "--size", "tiny", "--export-llava", "/proc/forbidden/x.json"], "cannot write /proc/forbidden/x.json"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, capsys, argv, message):
     out_path = tmp_path / "subset.json"

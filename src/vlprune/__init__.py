@@ -41,12 +41,18 @@ _EXPORTS = {
     "TrainConfig": "vlprune.train.config",
     "TrainResult": "vlprune.train.loop",
     "evaluate": "vlprune.train.evaluate",
+    "cached_embed": "vlprune.embed.cache",
+    "JointEmbedder": "vlprune.embed.joint",
+    "MiniLMEmbedder": "vlprune.embed.minilm",
+    "CLIPEmbedder": "vlprune.embed.clip",
+    "LlavaEmbedder": "vlprune.embed.llava",
     "VlpruneError": "vlprune.errors",
     "DataError": "vlprune.errors",
     "ConfigError": "vlprune.errors",
 }
 
 __all__ = [
+    "CLIPEmbedder",
     "ConfigError",
     "DataError",
     "DatasetRef",
@@ -55,6 +61,9 @@ __all__ = [
     "FarthestPointSelector",
     "HandRuleSelector",
     "ImageFirstSelector",
+    "JointEmbedder",
+    "LlavaEmbedder",
+    "MiniLMEmbedder",
     "Pool",
     "RandomSelector",
     "Selection",
@@ -66,6 +75,7 @@ __all__ = [
     "TrainResult",
     "VlpruneError",
     "__version__",
+    "cached_embed",
     "evaluate",
     "export_llava_json",
     "get_embedder",
@@ -94,6 +104,11 @@ if TYPE_CHECKING:
     from vlprune.data.loaders import load_pool
     from vlprune.data.pool import DatasetRef, Pool
     from vlprune.embed.base import Embedder, get_embedder, register_embedder
+    from vlprune.embed.cache import cached_embed
+    from vlprune.embed.clip import CLIPEmbedder
+    from vlprune.embed.joint import JointEmbedder
+    from vlprune.embed.llava import LlavaEmbedder
+    from vlprune.embed.minilm import MiniLMEmbedder
     from vlprune.errors import ConfigError, DataError, VlpruneError
     from vlprune.select.base import Selection, Selector, get_selector, register_selector
     from vlprune.select.farthest_point import FarthestPointSelector

@@ -138,18 +138,17 @@ def build_selector(args: argparse.Namespace):
             raise UsageError(f"--embeddings applies to embedding-based selectors, not {args.selector!r}")
         if "embedder" in params:
             raise UsageError("give either --embedder or --embeddings, not both")
-        import numpy as np
-
+        if args.embedder_model:
+            raise UsageError("--model applies to --embedder, not to precomputed --embeddings")
         from vlprune.embed.base import PrecomputedEmbedder
 
-        path = Path(args.embeddings)
-        if not path.is_file():
-            raise UsageError(f"{path}: file not found")
-        try:
-            vectors = np.load(path, mmap_mode="r")
-        except ValueError as exc:
-            raise UsageError(f"{path}: not a .npy array ({exc})") from None
-        params["embedder"] = PrecomputedEmbedder(vectors, label=str(path))
+        params["embedder"] = PrecomputedEmbedder.from_file(args.embeddings)
+    elif args.embedder_model:
+        if "embedder" not in accepted:
+            raise UsageError(f"--model applies to embedding-based selectors, not {args.selector!r}")
+        from vlprune.embed.base import get_embedder
+
+        params["embedder"] = get_embedder(params.get("embedder", defaults["embedder"]), model=args.embedder_model)
     return get_selector(args.selector, **params)
 
 
@@ -165,7 +164,10 @@ def add_select_parser(sub) -> None:
     p.add_argument("--out", default="subset.json", help="manifest to write (default subset.json)")
     p.add_argument("--export-llava", metavar="FILE", help="also write the subset as LLaVA training JSON")
     p.add_argument("--embeddings", metavar="NPY",
-                   help="precomputed embeddings (n x d .npy, rows in pool order) for farthest-point")
+                   help="precomputed embeddings (n x d .npy, rows in pool order, e.g. from vlprune "
+                        "embed) for farthest-point")
+    p.add_argument("--model", dest="embedder_model", metavar="PATH",
+                   help="model of --embedder (clip, llava, minilm): hub id or local folder")
     add_dataset_options(p)
     g = p.add_argument_group("selector parameters (each applies to the selectors named)")
     for name, users in selector_parameters().items():
@@ -179,12 +181,15 @@ def add_select_parser(sub) -> None:
 def run_select(args: argparse.Namespace) -> int:
     from vlprune.data.export import export_llava_json
     from vlprune.data.summary import format_summary, subset_summary
-    from vlprune.io import atomic_path
+    from vlprune.io import atomic_path, check_writable
     from vlprune.select.manifest import SubsetManifest
 
     selector = build_selector(args)
     if args.k <= 0:
         raise UsageError(f"--k must be positive, got {args.k}")
+    for target in (args.out, args.export_llava):
+        if target:
+            check_writable(target)
     pool = load_pool_from_args(args)
     selection = selector.select(pool, args.k, seed=args.seed)
     embedder = None
@@ -357,6 +362,93 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- embed ------------------------------------------------------------------------------------
+def add_embed_parser(sub) -> None:
+    p = sub.add_parser(
+        "embed", help="embed a dataset's records (whole or one shard) or merge shards",
+        description="Embed every record of a dataset split into OUT (.npy + .npy.json sidecar), "
+                    "through the embedding cache; or merge the shards of a sharded run.",
+        epilog="examples:\n"
+               "  vlprune embed --embedder minilm --out emb.npy\n"
+               "  vlprune embed --embedder clip --model openai/clip-vit-base-patch32 --shard 0/4 --out s0.npy\n"
+               "  vlprune embed --merge s0.npy s1.npy s2.npy s3.npy --out emb.npy",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--embedder", metavar="SPEC",
+                   help="tfidf, pixels, minilm, clip, llava, default (minilm+pixels), a joint "
+                        "spec like minilm+pixels*0.5, or NAME:MODEL")
+    p.add_argument("--model", metavar="PATH", help="model of the embedder: hub id or local folder")
+    p.add_argument("--out", required=True, help="embeddings file to write (.npy; sidecar OUT.json)")
+    p.add_argument("--shard", metavar="I/N", help="embed only shard I of N (I counts from 0)")
+    p.add_argument("--merge", nargs="+", metavar="SHARD", help="merge these shard files into --out")
+    p.add_argument("--batch-size", type=int, help="records per model batch (model embedders)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                   help="where model embedders run (default auto: CUDA when present)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                   help="any embedder parameter, e.g. join=average or caption=always (repeatable)")
+    p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default: user cache)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    add_dataset_options(p)
+    p.set_defaults(func=run_embed)
+
+
+def _embedder_from_args(args: argparse.Namespace):
+    from vlprune.embed.base import get_embedder
+
+    params: dict[str, Any] = {}
+    if args.model:
+        params["model"] = args.model
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
+    if args.device:
+        params["device"] = args.device
+    for item in args.param or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"--param takes NAME=VALUE, not {item!r}")
+        name = name.strip().replace("-", "_")
+        params[name] = parse_param(name, text, _embedder_param_default(args.embedder, name))
+    return get_embedder(args.embedder, **params)
+
+
+def _embedder_param_default(spec: str, name: str) -> Any:
+    """The default of parameter ``name`` in the first part of ``spec`` that takes it (it
+    guides how --param's text is read)."""
+    from vlprune.embed.base import embedders
+
+    for term in spec.split("+"):
+        base = term.partition("*")[0].partition(":")[0].strip()
+        if base in embedders:
+            param = inspect.signature(embedders.get(base).__init__).parameters.get(name)
+            if param is not None:
+                return param.default
+    return None
+
+
+def run_embed(args: argparse.Namespace) -> int:
+    from vlprune.embed.shards import embed_to_file, merge_shards, parse_shard
+
+    if args.merge:
+        given = [flag for flag, value in (("--embedder", args.embedder), ("--model", args.model),
+                                          ("--shard", args.shard), ("--param", args.param)) if value]
+        if given:
+            raise UsageError(f"--merge takes only shard files and --out, not {', '.join(given)}")
+        meta = merge_shards(args.merge, args.out)
+    else:
+        if not args.embedder:
+            raise UsageError("give --embedder NAME (or --merge SHARD... to merge shards)")
+        shard = parse_shard(args.shard) if args.shard else None
+        embedder = _embedder_from_args(args)
+        embedder.check()
+        pool = load_pool_from_args(args)
+        meta = embed_to_file(embedder, pool, args.out, shard=shard, cache_dir=args.cache_dir,
+                             use_cache=not args.no_cache)
+    rows, shard_info = meta["rows"], meta["shard"]
+    part = f", shard {shard_info['index']}/{shard_info['count']} (rows {rows[0]}-{rows[1]})" if shard_info else ""
+    print(f"wrote {args.out}: {meta['shape'][0]} x {meta['shape'][1]} float32, embedder "
+          f"{meta['embedder']['name']}{part}")
+    return 0
+
+
 # -- compare ----------------------------------------------------------------------------------
 def add_compare_parser(sub) -> None:
     p = sub.add_parser("compare", help="score selectors against each other (and random) over budgets and seeds",
@@ -430,8 +522,8 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 # -- entry point ------------------------------------------------------------------------------
-SUBCOMMANDS: list[Callable] = [add_select_parser, add_inspect_parser, add_train_parser, add_eval_parser,
-                               add_compare_parser]
+SUBCOMMANDS: list[Callable] = [add_select_parser, add_inspect_parser, add_embed_parser, add_train_parser,
+                               add_eval_parser, add_compare_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

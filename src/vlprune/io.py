@@ -79,3 +79,28 @@ def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2) -> 
     with atomic_open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=indent, ensure_ascii=False)
         f.write("\n")
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail early, before hours of work, when ``path`` cannot be written.
+
+    Creates the parent folder if needed; raises :class:`vlprune.errors.ConfigError` naming
+    the path otherwise.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> check_writable(pathlib.Path(tempfile.mkdtemp()) / "new" / "out.json").name
+        'out.json'
+    """
+    from vlprune.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"cannot write {path}: it is a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"cannot write {path}: folder {path.parent} is not writable")
+    return path

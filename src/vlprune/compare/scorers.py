@@ -179,3 +179,68 @@ class ProbeScorer(Scorer):
         correct = pred == tanswer.numpy()
         return ScoreResult(pred, correct, len(positions), float(self.epochs), time.perf_counter() - started,
                            {"final_train_loss": float(loss.detach())})
+
+
+@scorers.register("llava")
+class LlavaScorer(Scorer):
+    """The real measurement: the built-in LLaVA trainer (see ``docs/training.md``).
+
+    Each cell trains a model with :func:`vlprune.train.train` on the selected records (stage
+    1 is cached and shared by every cell from the same base) and evaluates it on the test
+    split; the cell's run folder keeps the checkpoints, so an interrupted cell resumes.
+
+    Args:
+        preset: the model preset (``tiny`` for CPU, ``mid`` for a GPU smoke run), or None
+            to use the model named in ``config``.
+        config: a training YAML file (the same as ``vlprune train --config``).
+        overrides: dotted config keys, e.g. ``{"stage2.epochs": 5, "lora.r": 16}``.
+
+    Example:
+        >>> scorer = LlavaScorer(preset="tiny", overrides={"stage2.epochs": 3})
+        >>> scorer.describe()["params"]["preset"]
+        'tiny'
+    """
+
+    def __init__(self, preset: str | None = "tiny", config: str | None = None,
+                 overrides: dict[str, Any] | None = None) -> None:
+        self.preset = preset
+        self.config = config
+        self.overrides = overrides
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "proxy": False,
+                "params": {"preset": self.preset, "config": self.config, "overrides": self.overrides or {}}}
+
+    def _config(self, seed: int, split: str):
+        from vlprune.train import load_config
+
+        overrides: dict[str, Any] = {"seed": seed, "eval.split": split}
+        if self.preset:
+            overrides["model.preset"] = self.preset
+        overrides.update(self.overrides or {})
+        return load_config(self.config, overrides=overrides)
+
+    def score(self, train_pool, positions, test_pool, *, seed, workdir):
+        import json
+
+        from vlprune.select.manifest import SubsetManifest
+        from vlprune.train import train
+
+        started = time.perf_counter()
+        positions = np.asarray(positions, dtype=np.int64)
+        if test_pool.reference.loader != train_pool.reference.loader:
+            raise ConfigError("the llava scorer evaluates on a split of the training dataset")
+        cfg = self._config(seed, test_pool.reference.split or "test")
+        manifest = SubsetManifest(
+            dataset=train_pool.reference, dataset_fingerprint=train_pool.fingerprint,
+            dataset_size=len(train_pool), selector="compare-cell", selector_params={}, seed=seed,
+            ids=[str(i) for i in train_pool.ids[positions]])
+        result = train(manifest, cfg, workdir, progress=False)
+        answers = json.loads((result.run_dir / "predictions.json").read_text())["results"]
+        missing = [pid for pid in test_pool.ids[:5] if str(pid) not in answers]
+        if missing:
+            raise ConfigError(f"{result.run_dir}/predictions.json lacks test ids such as {missing}")
+        pred = np.array([int(answers[str(pid)]) for pid in test_pool.ids])
+        correct = pred == test_pool.table["answer"].to_numpy()
+        return ScoreResult(pred, correct, len(positions), float(cfg.stage2.epochs), time.perf_counter() - started,
+                           {"run_dir": str(result.run_dir)})

@@ -56,7 +56,7 @@ class Pool:
         >>> pool = load_pool("synthetic", split="train", size="tiny")
         >>> len(pool), pool.ids[0]
         (200, 'syn-train-00000')
-        >>> pool.categories().sum()["IMG"] == pool.has_image.sum()
+        >>> int(pool.categories()["IMG"].sum()) == int(pool.has_image.sum())
         True
     """
 

@@ -31,7 +31,7 @@ def subset_summary(pool: Pool, positions: Sequence[int] | np.ndarray) -> dict[st
         "pool_image_share": float(pool.has_image.mean()) if len(pool) else 0.0,
     }
     for field in ("subject", "source"):
-        if pool.has_field(field):
+        if pool.has_field(field) and pool.table[field].nunique() > 1:
             summary[f"per_{field}"] = sub[field].replace("", "(none)").value_counts().to_dict()
     for field in ("skill", "topic"):
         if pool.has_field(field):
@@ -74,7 +74,7 @@ def format_comparison(pool: Pool, positions: Sequence[int] | np.ndarray, *, top:
     sub = pool.table.iloc[positions]
     out = []
     for field in ("subject", "topic", "source"):
-        if pool.has_field(field):
+        if pool.has_field(field) and pool.table[field].nunique() > 1:
             table = _share_table(pool.table[field], sub[field], top)
             more = pool.table[field].nunique() - len(table)
             out.append(f"\nper {field}" + (f" (top {top}; {more} more)" if more > 0 else "") + ":")

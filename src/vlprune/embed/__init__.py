@@ -1,4 +1,14 @@
-"""Embedders: records -> vectors, for diversity-based selection."""
+"""Embedders: records -> vectors, for diversity-based selection.
+
+Built in: ``tfidf`` and ``pixels`` (no weights), ``minilm`` (packaged sentence model),
+``clip`` and ``llava`` (transformers checkpoints), ``joint`` and ``default``. Model
+embedders import torch only when they run. See ``docs/embedders.md``.
+
+Example:
+    >>> from vlprune.embed import embedders
+    >>> embedders.names()
+    ['clip', 'default', 'joint', 'llava', 'minilm', 'pixels', 'tfidf']
+"""
 
 from vlprune.embed.base import (
     Embedder,
@@ -7,5 +17,21 @@ from vlprune.embed.base import (
     get_embedder,
     register_embedder,
 )
+from vlprune.embed.cache import cached_embed
+from vlprune.embed.shards import embed_to_file, merge_shards, parse_shard, shard_rows
+from vlprune.embed.store import load_embeddings, save_embeddings
 
-__all__ = ["Embedder", "PrecomputedEmbedder", "embedders", "get_embedder", "register_embedder"]
+__all__ = [
+    "Embedder",
+    "PrecomputedEmbedder",
+    "cached_embed",
+    "embed_to_file",
+    "embedders",
+    "get_embedder",
+    "load_embeddings",
+    "merge_shards",
+    "parse_shard",
+    "register_embedder",
+    "save_embeddings",
+    "shard_rows",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vlprune.embed.base import Embedder, register_embedder
+from vlprune.errors import ConfigError
 
 
 @register_embedder("pixels")
@@ -14,7 +15,9 @@ class PixelEmbedder(Embedder):
 
     Records without pixels (text-only problems, or images missing on disk) get a zero
     thumbnail and flag 0; records with pixels get flag 1. So every text-only record sits at
-    the same point, at distance ~1 from every image record.
+    the same point, at distance ~1 from every image record. (In a joint embedder the part
+    is L2-normalised as a whole, so a text-only record's part is exactly zero.) The
+    standardisation is fitted on the whole pool, so shards compute the whole pool.
 
     Example:
         >>> from vlprune import load_pool
@@ -24,16 +27,28 @@ class PixelEmbedder(Embedder):
         (49, True)
     """
 
-    def __init__(self, size: int = 8) -> None:
+    runtime_params = ("progress",)
+
+    def __init__(self, size: int = 8, progress: bool | None = None) -> None:
         self.size = size
+        self.progress = progress
+
+    def check(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ConfigError(f"pixels: size must be a positive integer, not {self.size!r}")
 
     def _embed(self, pool):
         from PIL import Image
+        from tqdm.auto import tqdm
 
+        from vlprune.embed.runtime import show_progress
+
+        self.check()
         d = 3 * self.size * self.size
         X = np.zeros((len(pool), d + 1), dtype=np.float32)
         have = np.flatnonzero(pool.image_available)
-        for pos in have:
+        bar = tqdm(have, desc="pixels", unit="img", disable=not show_progress(self.progress) or len(have) < 500)
+        for pos in bar:
             img = pool.image(int(pos)).resize((self.size, self.size), Image.Resampling.BILINEAR)
             X[pos, :d] = np.asarray(img, dtype=np.float32).reshape(-1) / 255.0
         if len(have):

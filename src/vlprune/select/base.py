@@ -116,7 +116,7 @@ class Selector(ABC):
     Example:
         >>> from vlprune import RandomSelector
         >>> RandomSelector().select(np.zeros((10, 3)), k=4, seed=0).positions.tolist()
-        [8, 6, 5, 0]
+        [2, 4, 5, 7]
     """
 
     name: ClassVar[str] = "selector"

@@ -22,12 +22,19 @@ class FarthestPointSelector(Selector):
     smaller k. Cost: k passes over the n x d matrix, O(n*d) memory.
 
     Args:
-        embedder: name or :class:`~vlprune.embed.Embedder` used when given a Pool
-            (``default``: TF-IDF text joined with a pixel descriptor).
+        embedder: spec or :class:`~vlprune.embed.Embedder` used when given a Pool, through
+            the embedding cache (``default``: MiniLM sentence embeddings of the text joined
+            with a pixel descriptor, ``minilm+pixels``; see docs/embedders.md).
         metric: ``l2`` or ``cosine``.
         start: ``random`` (seeded), ``mean`` (the record nearest the mean) or a position.
         warm_start: positions (or, with a Pool, ids) already selected: new records are chosen
             far from them and never repeat them.
+        backend: ``auto`` (torch on a CUDA GPU, else ``bounds``), ``numpy`` (stream the
+            matrix every step), ``bounds`` (skip rows the triangle inequality rules out:
+            same order, much faster on clustered embeddings) or ``torch``. See docs/scale.md.
+        dtype: storage precision, ``float32`` or ``float16`` (half the memory; the order is
+            exact for the float16-rounded vectors). Default: float32 on CPU, float16 on GPU.
+        device: torch device for the torch backend (default: CUDA when present).
 
     Example:
         >>> import numpy as np
@@ -44,17 +51,28 @@ class FarthestPointSelector(Selector):
         metric: str = "l2",
         start: str | int = "random",
         warm_start: Sequence[int] | Sequence[str] | None = None,
+        backend: str = "auto",
+        dtype: str | None = None,
+        device: str | None = None,
     ) -> None:
         self.embedder = embedder
         self.metric = metric
         self.start = start
         self.warm_start = warm_start
+        self.backend = backend
+        self.dtype = dtype
+        self.device = device
 
     def embeddings(self, data) -> np.ndarray:
         """The matrix this selector works on: ``data`` itself, or the pool embedded."""
         if isinstance(data, np.ndarray):
             return data
+        from vlprune.embed.base import PrecomputedEmbedder
         from vlprune.embed.cache import cached_embed
+
+        if isinstance(self.embedder, PrecomputedEmbedder) and isinstance(self.embedder.vectors, np.ndarray):
+            # Use the vectors as they are (a memory map stays one: selected out of core).
+            return self.embedder.vectors
 
         return cached_embed(self.embedder, data)
 
@@ -79,5 +97,6 @@ class FarthestPointSelector(Selector):
         if isinstance(start, str) and start.lstrip("-").isdigit():
             start = int(start)
         result = farthest_point_order(X, k, start=start, metric=self.metric, warm_start=warm, rng=rng,
-                                      progress=k * len(X) * X.shape[1] > 5e9)
+                                      progress=k * len(X) * X.shape[1] > 5e9, backend=self.backend,
+                                      dtype=self.dtype, device=self.device)
         return result.order, result.radii

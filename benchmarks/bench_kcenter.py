@@ -1,0 +1,226 @@
+"""Farthest-point at scale: time, peak memory, and ratios to a NumPy loop and to the one-pass floor.
+
+For every cell of the grid (n x d x k x data) the script, in one process:
+
+1. builds the matrix (``bench_kcenter_data.make_embeddings``: isotropic or ~1,000-cluster
+   Gaussian mixture, float32);
+2. measures the **floor**: the best time to stream the matrix once (one BLAS matrix-vector
+   product over all rows, single call or split over threads, best of 5), times k. It is
+   measured before and after the runs and the smaller is used (the strictest floor);
+3. runs each backend (``bounds``: the default on CPU; ``numpy``: plain streaming; optional
+   ``float16`` storage and ``torch`` on CPU), timing it and sampling the process's resident
+   memory every 2 ms for the peak above what it was before the call;
+4. times the **NumPy loop** ``d = ((X - c) ** 2).sum(1)`` per step for ``--loop-steps``
+   steps and extrapolates to k (every step of that loop costs the same), marked ``~``;
+5. checks that each order is a valid farthest-point order in float64 (every point, or a
+   random sample of ``--check-sample`` points plus all chosen ones), reported as the
+   relative violation (float32 rounding is ~1e-7), and whether it equals the ``numpy``
+   backend's order.
+
+    python benchmarks/bench_kcenter.py --quick            # n=100k, d=384, k=1k, both data
+    python benchmarks/bench_kcenter.py                    # the full grid (hours on 2 cores)
+    python benchmarks/bench_kcenter.py --n 1000000 --d 384 --k 10000 --data clustered
+
+Timings on a shared machine are noisy; ratios are taken within one run. ``--json`` writes
+every row for later tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from bench_kcenter_data import make_embeddings
+
+from vlprune.select.kcenter import farthest_point_order, farthest_point_violation
+from vlprune.select.kcenter_stream import default_threads, single_threaded_blas
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def in_child(fn, *args):
+    """Run ``fn(*args)`` in a forked child (it shares the parent's matrix pages) and return
+    ``(result, seconds, peak extra bytes)``: the child's resident high-water mark minus its
+    resident size at the start, so each method's peak is measured from a clean slate."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def target():
+        start = _status("VmRSS")
+        t0 = time.perf_counter()
+        result = fn(*args)
+        elapsed = time.perf_counter() - t0
+        send.send((result, elapsed, _status("VmHWM") - start))
+
+    proc = ctx.Process(target=target)
+    proc.start()
+    out = recv.recv()
+    proc.join()
+    return out
+
+
+def one_pass_time(X: np.ndarray, repeats: int = 5) -> float:
+    """Best time to stream X once: a single BLAS matvec, or the rows split over threads with
+    single-threaded BLAS (whichever this machine does faster)."""
+    v = np.ascontiguousarray(X[0], dtype=np.float32)
+    out = np.empty(len(X), np.float32)
+    threads = default_threads()
+    edges = [len(X) * i // threads for i in range(threads + 1)]
+    pool = ThreadPoolExecutor(threads)
+
+    def split():
+        with single_threaded_blas():
+            list(pool.map(lambda i: np.matmul(X[edges[i]:edges[i + 1]], v, out=out[edges[i]:edges[i + 1]]),
+                          range(threads)))
+
+    best = np.inf
+    for fn in (lambda: np.matmul(X, v, out=out), split):
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+    pool.shutdown()
+    return best
+
+
+def numpy_loop(X: np.ndarray, steps: int, start: int) -> tuple[np.ndarray, float]:
+    """The plain loop the issue compares against: recompute ((X - c) ** 2).sum(1) each step."""
+    m = np.full(len(X), np.inf, dtype=np.float32)
+    cur, order = start, []
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        order.append(cur)
+        d = ((X - X[cur]) ** 2).sum(1)
+        np.minimum(m, d, out=m)
+        m[cur] = -np.inf
+        cur = int(np.argmax(m))
+    return np.array(order), time.perf_counter() - t0
+
+
+BACKENDS = {
+    "bounds": {"backend": "bounds"},
+    "numpy": {"backend": "numpy"},
+    "bounds-f16": {"backend": "bounds", "dtype": "float16"},
+    "torch-cpu": {"backend": "torch", "device": "cpu"},
+    "torch-cpu-f16": {"backend": "torch", "device": "cpu", "dtype": "float16"},
+}
+
+
+def run_cell(n, d, k, kind, args) -> list[dict]:
+    X = make_embeddings(n, d, kind, seed=args.seed)
+    mb = X.nbytes / 2**20
+    floor_pass = one_pass_time(X)
+    rows, orders = [], {}
+    for name in args.backends:
+        gc.collect()
+        res, elapsed, extra = in_child(lambda name=name: farthest_point_order(
+            X, k, start=0, progress=args.progress, **BACKENDS[name]))
+        orders[name] = res.order
+        rows.append({"n": n, "d": d, "k": k, "data": kind, "method": name, "time_s": elapsed,
+                     "peak_extra_mb": extra / 2**20, "matrix_mb": mb,
+                     "rows_fraction": res.info.get("rows_computed", n * k) / (n * k), "info": res.info})
+        print(f"    {name}: {elapsed:.1f}s", flush=True)
+    floor_pass = min(floor_pass, one_pass_time(X))
+    loop_steps = k if args.loop_steps is None else min(k, args.loop_steps)
+    loop_time = None
+    if loop_steps > 0:
+        (_, t), _, extra = in_child(numpy_loop, X, loop_steps, 0)
+        loop_time = t * k / loop_steps
+        rows.append({"n": n, "d": d, "k": k, "data": kind, "method": "numpy-loop", "time_s": loop_time,
+                     "extrapolated": loop_steps < k, "peak_extra_mb": extra / 2**20, "matrix_mb": mb,
+                     "rows_fraction": 1.0, "info": {"steps_timed": loop_steps}})
+    ref = orders.get("numpy")
+    for row in rows:
+        row["floor_s"] = floor_pass * k
+        row["pass_s"] = floor_pass
+        row["ratio_floor"] = row["time_s"] / row["floor_s"]
+        row["speedup_vs_loop"] = loop_time / row["time_s"] if loop_time else None
+        name = row["method"]
+        if name in orders and args.check_sample != -1:
+            sample = None if args.check_sample == 0 else args.check_sample
+            # float16 storage: checked against the rounded rows it selected exactly
+            data = X.astype(np.float16) if "f16" in name else X
+            row["violation"] = farthest_point_violation(data, orders[name], sample=sample)
+            row["violation_vs_f32"] = (farthest_point_violation(X, orders[name], sample=sample)
+                                       if "f16" in name else row["violation"])
+        if ref is not None and name in orders:
+            same = orders[name] == ref
+            row["same_as_numpy"] = float(same.mean())
+            row["same_prefix"] = int(np.argmin(same)) if not same.all() else len(same)
+    return rows
+
+
+def fmt(rows: list[dict]) -> str:
+    head = (f"{'n':>9} {'d':>4} {'k':>6} {'data':>9} {'method':>14} {'time s':>9} {'floor s':>9} "
+            f"{'/floor':>7} {'vs loop':>8} {'peak+MB':>8} {'mem/X':>6} {'rows%':>6} {'violation':>9} {'=numpy':>6}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        loop = "" if r.get("speedup_vs_loop") is None else f"{r['speedup_vs_loop']:.1f}x"
+        t = f"~{r['time_s']:.1f}" if r.get("extrapolated") else f"{r['time_s']:.1f}"
+        viol = f"{r['violation']:.1e}" if "violation" in r else ""
+        same = f"{r['same_as_numpy']:.3f}" if "same_as_numpy" in r else ""
+        lines.append(f"{r['n']:>9} {r['d']:>4} {r['k']:>6} {r['data']:>9} {r['method']:>14} {t:>9} "
+                     f"{r['floor_s']:>9.1f} {r['ratio_floor']:>7.3f} {loop:>8} {r['peak_extra_mb']:>8.0f} "
+                     f"{1 + r['peak_extra_mb'] / r['matrix_mb']:>6.2f} {100 * r['rows_fraction']:>6.1f} "
+                     f"{viol:>9} {same:>6}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000])
+    p.add_argument("--d", type=int, nargs="+", default=[384, 768])
+    p.add_argument("--k", type=int, nargs="+", default=[1_000, 10_000])
+    p.add_argument("--data", nargs="+", choices=["isotropic", "clustered"], default=["isotropic", "clustered"])
+    p.add_argument("--backends", nargs="+", choices=sorted(BACKENDS), default=["bounds", "numpy"])
+    p.add_argument("--quick", action="store_true", help="n=100k, d=384, k=1k only")
+    p.add_argument("--loop-steps", type=int, default=50,
+                   help="steps of the NumPy loop to time, extrapolated to k (default 50; 0 skips it)")
+    p.add_argument("--check-sample", type=int, default=20_000,
+                   help="points for the float64 validity check (0: all points; -1: skip the check)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--json", help="write all rows to this file")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n, args.d, args.k = [100_000], [384], [1_000]
+    if any("torch" in b or "f16" in b for b in args.backends):
+        import torch  # noqa: F401  (imported once here, so its libraries are not a method's memory)
+    print(f"cpus: {os.cpu_count()}, threads: {default_threads()}, load average: {os.getloadavg()}", flush=True)
+    rows = []
+    for n in args.n:
+        for d in args.d:
+            for k in args.k:
+                for kind in args.data:
+                    print(f"cell n={n} d={d} k={k} {kind}", flush=True)
+                    rows += run_cell(n, d, k, kind, args)
+                    gc.collect()  # the cell's matrix is gone
+                    print(fmt(rows[-(len(args.backends) + (args.loop_steps != 0)):]), flush=True)
+    print("\n" + fmt(rows))
+    print(f"load average at the end: {os.getloadavg()}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

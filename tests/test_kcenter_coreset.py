@@ -1,0 +1,97 @@
+"""Composable-coreset farthest-point (the algorithm the Ray version distributes), and the
+checks that keep pool-fitted embedders out of batched Ray embedding. No Ray needed here."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from vlprune.errors import ConfigError
+from vlprune.select.coreset import coreset_farthest_point, partition_ranges
+from vlprune.select.kcenter import farthest_point_order, farthest_point_violation
+
+
+def blobs(n=6000, d=16, clusters=40, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, d))
+    return (centres[rng.integers(clusters, size=n)] + 0.2 * rng.normal(size=(n, d))).astype(np.float32)
+
+
+def test_partition_ranges_cover_every_row_once():
+    ranges = partition_ranges(103, 7)
+    assert ranges[0][0] == 0 and ranges[-1][1] == 103
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    assert max(b - a for a, b in ranges) - min(b - a for a, b in ranges) <= 1
+    with pytest.raises(ConfigError, match="partitions must lie"):
+        partition_ranges(5, 6)
+
+
+@pytest.mark.parametrize("metric", ["l2", "cosine"])
+def test_coreset_radius_is_bounded_and_certified(metric):
+    X = blobs()
+    k = 60
+    exact = farthest_point_order(X, k, metric=metric, rng=np.random.default_rng(0)).radii[-1]
+    res = coreset_farthest_point(X, k, partitions=6, metric=metric, seed=1)
+    assert len(res.order) == k == len(set(res.order.tolist()))
+    assert res.union_size <= 6 * k and len(res.partition_radii) == 6
+    # The measured radius obeys the a-posteriori bound and the worst-case one (4x optimal,
+    # and optimal <= the single-machine greedy radius).
+    assert res.covering_radius <= res.radius_bound * (1 + 1e-5)
+    to_euclid = (lambda r: np.sqrt(2 * r)) if metric == "cosine" else (lambda r: r)
+    assert to_euclid(res.covering_radius) <= 4 * to_euclid(exact)
+    assert 2 <= res.certified_factor <= 4
+    # Greedy on the union: a valid farthest-point order of the union's rows.
+    union_rows = X[np.sort(res.order)]
+    remap = {p: i for i, p in enumerate(np.sort(res.order))}
+    assert farthest_point_violation(union_rows, [remap[p] for p in res.order], metric=metric) < 1e-6
+
+
+def test_more_local_points_tighten_the_certificate_and_files_work(tmp_path):
+    X = blobs(seed=3)
+    tight = coreset_farthest_point(X, 40, partitions=4, local_k=160)
+    loose = coreset_farthest_point(X, 40, partitions=4, local_k=40)
+    assert tight.certified_factor <= loose.certified_factor
+    np.save(tmp_path / "x.npy", X)
+    from_file = coreset_farthest_point(tmp_path / "x.npy", 40, partitions=4, local_k=160)
+    assert from_file.order.tolist() == tight.order.tolist()
+    assert from_file.covering_radius == pytest.approx(tight.covering_radius, rel=1e-5)
+
+
+def test_coreset_argument_errors():
+    X = blobs(n=500)
+    with pytest.raises(ConfigError, match="local_k"):
+        coreset_farthest_point(X, 10, local_k=5)
+    with pytest.raises(ConfigError, match="raise local_k"):
+        coreset_farthest_point(X[:10], 15, partitions=2)
+
+
+def test_ray_embedding_refuses_pool_fitted_embedders():
+    from vlprune.distributed.ray_embed import embed_with_ray, pool_fitted_parts
+    from vlprune.embed import get_embedder
+
+    assert pool_fitted_parts(get_embedder("default")) == ["pixels"]  # minilm+pixels
+    assert pool_fitted_parts(get_embedder("tfidf+pixels")) == ["tfidf", "pixels"]
+    assert pool_fitted_parts(get_embedder("minilm")) == []
+
+    class Declared:
+        name, per_record = "custom", True
+
+    assert pool_fitted_parts(Declared()) == []
+    with pytest.raises(ConfigError, match="tfidf fit statistics over the whole pool"):
+        embed_with_ray(None, "tfidf")
+
+
+def test_distributed_package_does_not_import_ray():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import vlprune
+
+    code = "import sys, vlprune.distributed, vlprune.select.coreset; print('ray' in sys.modules)"
+    src = str(Path(vlprune.__file__).parents[1])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "False"
