@@ -68,22 +68,21 @@ def score(pool: Pool, predictions: np.ndarray | list[int]) -> dict[str, Any]:
     predictions = np.asarray(predictions, dtype=np.int64)
     if len(predictions) != len(pool):
         raise ConfigError(f"{len(predictions)} predictions for {len(pool)} problems")
-    answers = pool.table["answer"].to_numpy(dtype=np.int64)
-    correct = predictions == answers
-    cats = pool.categories().to_numpy()
-    n_choices = pool.table["choices"].map(len).to_numpy()
+    from vlprune.compare.stats import category_accuracy, chance_accuracy
 
-    def cell(mask: np.ndarray) -> dict[str, Any]:
-        count = int(mask.sum())
-        hits = int(correct[mask].sum())
-        return {"accuracy": hits / count if count else None, "correct": hits, "count": count}
+    correct = predictions == pool.table["answer"].to_numpy(dtype=np.int64)
+    by_category = category_accuracy(correct, pool.categories())
 
-    overall = cell(np.ones(len(pool), dtype=bool))
+    def cell(entry: dict[str, float]) -> dict[str, Any]:
+        count = int(entry["count"])
+        return {"accuracy": entry["accuracy"] if count else None,
+                "correct": round(entry["accuracy"] * count) if count else 0, "count": count}
+
     return {
-        **overall,
-        "chance": float(np.mean(1.0 / n_choices)) if len(pool) else None,
+        **cell(by_category["overall"]),
+        "chance": chance_accuracy(pool.table["choices"].map(len).tolist()) if len(pool) else None,
         "unparsed": int((predictions < 0).sum()),
-        "categories": {name: cell(cats[:, i]) for i, name in enumerate(CATEGORIES)},
+        "categories": {name: cell(by_category[name]) for name in CATEGORIES},
     }
 
 
