@@ -87,7 +87,8 @@ class LinearProjector(nn.Module):
 
     Example:
         >>> from transformers import CLIPVisionConfig, MistralConfig
-        >>> cfg = LlavaConfig(vision_config=CLIPVisionConfig(hidden_size=32), text_config=MistralConfig(hidden_size=64))
+        >>> cfg = LlavaConfig(vision_config=CLIPVisionConfig(hidden_size=32, num_attention_heads=4),
+        ...                   text_config=MistralConfig(hidden_size=64, num_attention_heads=4))
         >>> LinearProjector(cfg)(torch.zeros(1, 4, 32)).shape
         torch.Size([1, 4, 64])
     """
