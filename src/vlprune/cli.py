@@ -277,8 +277,8 @@ def add_train_parser(sub) -> None:
                    help="projector kind, linear or mlp2x_gelu (default); or a stage-1 projector file to reuse")
     m.add_argument("--skip-stage1", action="store_true", help="do not run (or look up) stage 1")
     r = p.add_argument_group("recipe (stage 2 unless named stage1)")
-    r.add_argument("--epochs", type=float, help="stage-2 epochs (default 15; tiny 10)")
-    r.add_argument("--lr", type=float, help="stage-2 learning rate (default 2e-5; tiny 1e-3)")
+    r.add_argument("--epochs", type=float, help="stage-2 epochs (default 15; presets have their own, see docs/training.md)")
+    r.add_argument("--lr", type=float, help="stage-2 learning rate (default 2e-5; presets have their own)")
     r.add_argument("--batch-size", type=int, help="stage-2 global batch size (default 32)")
     r.add_argument("--micro-batch-size", type=int,
                    help="examples per forward pass, both stages; gradients accumulate up to the batch size")
