@@ -1,9 +1,11 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from train_utils import micro, toy_data  # noqa: F401  (fixtures)
 from vlprune.cli import main
 from vlprune.compare import GridConfig, aggregate, compare, mean_ci, paired_bootstrap, versus_random
 from vlprune.compare.grid import run_grid
@@ -166,3 +168,26 @@ def test_compare_cli_bad_input(tmp_path, capsys):
     code = main(["compare", "--k", "500", "--size", "tiny", "--scorer-param", "embedder=tfidf",
                  "--out", str(tmp_path / "o2")])
     assert code == 2 and "exceed the training split (200 records)" in capsys.readouterr().err
+
+
+# -- the llava scorer ---------------------------------------------------------------------------
+def test_grid_with_the_llava_scorer_on_the_micro_preset(micro, toy_data):  # noqa: F811
+    """Every cell trains the built-in LLaVA model; stage 1 is trained once and shared."""
+    from train_utils import micro_overrides
+
+    overrides = {k: v for k, v in micro_overrides().items() if k != "model.preset"}
+    cfg = GridConfig.from_dict({
+        "selectors": ["random", "hand-rules"], "k": [8], "seeds": 1, "scorer": "llava",
+        "scorer_params": {"preset": "micro", "overrides": overrides},
+        "dataset": {"loader": "scienceqa", "source": str(toy_data / "data"), "split": "train"}})
+    records = compare(cfg, micro / "grid", progress=False)
+    assert [(r["selector"], r["n_train"]) for r in records] == [("random", 8), ("hand-rules", 8), ("full", 24)]
+    table = pd.read_csv(micro / "grid" / "results.csv")
+    assert not table["proxy"].any() and (table["cost_example_epochs"] == table["n_train"] * 2).all()
+    for r in records:  # the cell's accuracy is the trainer's own metrics.json
+        metrics = json.loads((Path(r["extra"]["run_dir"]) / "metrics.json").read_text())
+        assert r["accuracy"] == pytest.approx(metrics["accuracy"])
+        assert len(r["correct"]) == 12
+    stage1 = [json.loads(line) for run in (micro / "grid" / "runs").iterdir()
+              for line in (run / "train_log.jsonl").read_text().splitlines()]
+    assert sum(1 for e in stage1 if e.get("stage") == "stage1" and e.get("event") == "done") == 1

@@ -38,6 +38,9 @@ _EXPORTS = {
     "Embedder": "vlprune.embed.base",
     "get_embedder": "vlprune.embed.base",
     "register_embedder": "vlprune.embed.base",
+    "TrainConfig": "vlprune.train.config",
+    "TrainResult": "vlprune.train.loop",
+    "evaluate": "vlprune.train.evaluate",
     "cached_embed": "vlprune.embed.cache",
     "JointEmbedder": "vlprune.embed.joint",
     "MiniLMEmbedder": "vlprune.embed.minilm",
@@ -68,9 +71,12 @@ __all__ = [
     "StratifiedSelector",
     "SubsetManifest",
     "TopicCoverageSelector",
+    "TrainConfig",
+    "TrainResult",
     "VlpruneError",
     "__version__",
     "cached_embed",
+    "evaluate",
     "export_llava_json",
     "get_embedder",
     "get_selector",
@@ -115,3 +121,6 @@ if TYPE_CHECKING:
         TopicCoverageSelector,
     )
     from vlprune.select.stratified import StratifiedSelector
+    from vlprune.train.config import TrainConfig
+    from vlprune.train.evaluate import evaluate
+    from vlprune.train.loop import TrainResult

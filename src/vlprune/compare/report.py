@@ -130,6 +130,7 @@ def plot_learning_curve(records: Sequence[dict[str, Any]], path: str | Path, *, 
     ax.set_xscale("log")
     ks = sorted(agg.loc[agg["selector"] != FULL, "k"].unique())
     ax.set_xticks(ks, [str(k) for k in ks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # only the budgets are labelled
     ax.set_xlabel("training examples selected (k)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title or "Learning curve")
@@ -162,9 +163,9 @@ def plot_categories(records: Sequence[dict[str, Any]], path: str | Path, *, k: i
         ax.bar(x + i * width - 0.4 + width / 2, [100 * r[c] for c in CATEGORIES], width, label=label)
     ax.set_xticks(x, CATEGORIES)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(title or f"Accuracy per category at k={k}")
+    ax.set_title(f"{title or 'Accuracy per category'}: selectors at k={k}")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(rows), frameon=False)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")

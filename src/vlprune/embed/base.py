@@ -294,6 +294,11 @@ class PrecomputedEmbedder(Embedder):
                    source=meta.get("embedder"))
 
     def _embed(self, pool: Pool) -> np.ndarray:
+        return self.vectors_for(pool)
+
+    def vectors_for(self, pool: Pool) -> np.ndarray:
+        """The stored vectors, as stored (a memory map stays one), once they are known to
+        belong to ``pool``: a file from another pool, or of another length, is an error."""
         if self.pool_fingerprint is not None and self.pool_fingerprint != pool.fingerprint:
             raise ConfigError(f"embeddings {self.label} were computed for a different pool "
                               f"(fingerprint {self.pool_fingerprint}) than this one ({len(pool)} "

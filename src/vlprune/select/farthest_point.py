@@ -72,7 +72,7 @@ class FarthestPointSelector(Selector):
 
         if isinstance(self.embedder, PrecomputedEmbedder) and isinstance(self.embedder.vectors, np.ndarray):
             # Use the vectors as they are (a memory map stays one: selected out of core).
-            return self.embedder.vectors
+            return self.embedder.vectors_for(data)
 
         return cached_embed(self.embedder, data)
 

@@ -1,0 +1,58 @@
+"""The built-in LLaVA-Mistral trainer: what scores a subset.
+
+``train(subset, config, out)`` trains a LLaVA-style model (CLIP vision tower, projector,
+Mistral LLM; transformers' ``LlavaForConditionalGeneration``) on the subset with the
+two-stage recipe and scores it on ScienceQA test; ``evaluate(run_dir)`` scores a finished
+run again. Modules, in the order data flows through them:
+
+- :mod:`~vlprune.train.config`: dataclass settings, overridden by a preset, YAML and flags;
+- :mod:`~vlprune.train.presets`: the offline random-weight presets ``tiny`` and ``mid``;
+- :mod:`~vlprune.train.tokenizer`: the presets' BPE tokenizer, trained on the pool (cached);
+- :mod:`~vlprune.train.model`: building the model, projectors, what each stage trains, LoRA;
+- :mod:`~vlprune.train.data`: prompts, label masks, image tokens, batches;
+- :mod:`~vlprune.train.base`: the presets' cached base pretraining (stands in for checkpoints);
+- :mod:`~vlprune.train.loop`: the recipe (stage 1 cached, stage 2) and the optimisation loop;
+- :mod:`~vlprune.train.checkpoint`, :mod:`~vlprune.train.rundir`: resuming and the run folder;
+- :mod:`~vlprune.train.evaluate`: likelihood / generation evaluation and the metrics.
+
+Example:
+    >>> from vlprune.train import load_config, train
+    >>> cfg = load_config(overrides={"model.preset": "tiny"})
+    >>> train("subset.json", cfg, "runs/tiny").metrics["accuracy"]   # doctest: +SKIP
+    0.61
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "TrainConfig": "vlprune.train.config",
+    "load_config": "vlprune.train.config",
+    "train": "vlprune.train.loop",
+    "TrainResult": "vlprune.train.loop",
+    "evaluate": "vlprune.train.evaluate",
+    "EvalResult": "vlprune.train.evaluate",
+    "build_model": "vlprune.train.model",
+    "PRESETS": "vlprune.train.presets",
+}
+
+__all__ = ["PRESETS", "EvalResult", "TrainConfig", "TrainResult", "build_model", "evaluate", "load_config", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vlprune.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from vlprune.train.config import TrainConfig, load_config
+    from vlprune.train.evaluate import EvalResult, evaluate
+    from vlprune.train.loop import TrainResult, train
+    from vlprune.train.model import build_model
+    from vlprune.train.presets import PRESETS

@@ -1,0 +1,320 @@
+"""Evaluation on ScienceQA: predictions, accuracy overall and per category, result files.
+
+Two deterministic modes:
+
+- ``likelihood`` (default, fast): after the prompt and ``The answer is``, the option letter
+  with the highest log-probability is the prediction. When each letter is one token (the
+  usual case) one forward pass scores all options at once.
+- ``generate``: greedy decoding, parsed the way LLaVA's ScienceQA evaluation parses it
+  (a bare letter, ``"X. ..."``, or exactly one ``The answer is X.``). An answer that cannot
+  be parsed counts as wrong and is recorded as ``-1`` (LLaVA's script guesses at random).
+
+``metrics.json`` holds the accuracy with its counts overall and for NAT, SOC, LAN, TXT, IMG,
+NO, G1-6 and G7-12 (see :meth:`vlprune.data.pool.Pool.categories`), and the chance level
+(the mean of 1 / number of choices); ``predictions.json`` is ScienceQA's results layout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from vlprune.data.schema import CATEGORIES, answer_letter
+from vlprune.errors import ConfigError
+from vlprune.io import write_json
+
+if TYPE_CHECKING:
+    from vlprune.data.pool import Pool
+    from vlprune.train.config import TrainConfig
+    from vlprune.train.model import ModelBundle
+    from vlprune.train.rundir import RunDir
+
+log = logging.getLogger("vlprune")
+
+ANSWER_PREFIX = "The answer is"
+_ANSWER = re.compile(r"The answer is ([A-Z]).")
+
+
+@dataclass
+class EvalResult:
+    """Predicted choice index per problem (``-1``: unparsed) and the metrics."""
+
+    ids: list[str]
+    predictions: np.ndarray
+    metrics: dict[str, Any]
+    #: (metrics file, predictions file) once written.
+    files: tuple[Path, Path] | None = None
+
+    def results(self) -> dict[str, int]:
+        return {pid: int(p) for pid, p in zip(self.ids, self.predictions, strict=True)}
+
+
+# -- scoring ----------------------------------------------------------------------------------
+def score(pool: Pool, predictions: np.ndarray | list[int]) -> dict[str, Any]:
+    """Accuracy overall and per ScienceQA category, each with its count, plus chance.
+
+    Example:
+        >>> m = score(pool, [0, 1, -1])   # doctest: +SKIP
+        >>> m["accuracy"], m["categories"]["IMG"]["count"]   # doctest: +SKIP
+        (0.3333333333333333, 1)
+    """
+    predictions = np.asarray(predictions, dtype=np.int64)
+    if len(predictions) != len(pool):
+        raise ConfigError(f"{len(predictions)} predictions for {len(pool)} problems")
+    from vlprune.compare.stats import category_accuracy, chance_accuracy
+
+    correct = predictions == pool.table["answer"].to_numpy(dtype=np.int64)
+    by_category = category_accuracy(correct, pool.categories())
+
+    def cell(entry: dict[str, float]) -> dict[str, Any]:
+        count = int(entry["count"])
+        return {"accuracy": entry["accuracy"] if count else None,
+                "correct": round(entry["accuracy"] * count) if count else 0, "count": count}
+
+    return {
+        **cell(by_category["overall"]),
+        "chance": chance_accuracy(pool.table["choices"].map(len).tolist()) if len(pool) else None,
+        "unparsed": int((predictions < 0).sum()),
+        "categories": {name: cell(by_category[name]) for name in CATEGORIES},
+    }
+
+
+def format_metrics(metrics: dict[str, Any], *, title: str = "") -> str:
+    """The summary table printed after evaluation.
+
+    Example:
+        >>> print(format_metrics({"accuracy": 0.5, "correct": 1, "count": 2, "chance": 0.5, "unparsed": 0,
+        ...                       "categories": {"NAT": {"accuracy": 0.5, "correct": 1, "count": 2}}}))
+        category  count  accuracy
+        overall       2     50.00
+        NAT           2     50.00
+        chance              50.00
+    """
+    def pct(x: float | None) -> str:
+        return "     -" if x is None else f"{100 * x:6.2f}"
+
+    lines = [title] if title else []
+    lines.append(f"{'category':<8}  {'count':>5}  accuracy")
+    lines.append(f"{'overall':<8}  {metrics['count']:>5}  {pct(metrics['accuracy']):>8}")
+    for name, c in metrics["categories"].items():
+        lines.append(f"{name:<8}  {c['count']:>5}  {pct(c['accuracy']):>8}")
+    lines.append(f"{'chance':<8}  {'':>5}  {pct(metrics['chance']):>8}")
+    if metrics.get("unparsed"):
+        lines.append(f"({metrics['unparsed']} generated answers could not be parsed and count as wrong)")
+    return "\n".join(lines)
+
+
+def parse_answer(text: str, n_choices: int) -> int:
+    """The choice index in a generated answer, parsed as LLaVA's ScienceQA evaluation does;
+    -1 when there is none (or it names no option).
+
+    Example:
+        >>> parse_answer("Wolves have fur. The answer is B.", 3), parse_answer("C", 3), parse_answer("maybe", 3)
+        (1, 2, -1)
+    """
+    options = [answer_letter(i) for i in range(n_choices)]
+    text = text.strip()
+    if text in options:
+        letter = text
+    elif len(text) >= 3 and text[0] in options and text[1:3] == ". ":
+        letter = text[0]
+    else:
+        found = _ANSWER.findall(text)
+        letter = found[0] if len(found) == 1 else ""
+    return options.index(letter) if letter in options else -1
+
+
+def write_results(run: RunDir, result: EvalResult, *, suffix: str = "") -> tuple[Path, Path]:
+    """``metrics{suffix}.json`` and ``predictions{suffix}.json`` in the run folder, each
+    written atomically; returns their paths."""
+    metrics, predictions = run.path / f"metrics{suffix}.json", run.path / f"predictions{suffix}.json"
+    write_json(predictions, {"results": result.results()})
+    write_json(metrics, result.metrics)
+    return metrics, predictions
+
+
+# -- predicting ---------------------------------------------------------------------------------
+def evaluate(run_dir: str | os.PathLike, *, mode: str | None = None, split: str | None = None,
+             limit: int | None = None, write: bool = True, progress: bool | None = None) -> EvalResult:
+    """Score a finished run on ScienceQA (default: its configured mode and split, ``test``).
+
+    With the run's own settings the results go to ``metrics.json`` / ``predictions.json``;
+    with another mode, split or limit to ``metrics-<mode>-<split>[-first<N>].json`` (and
+    the same for predictions), so the training run's numbers are never overwritten.
+
+    Example:
+        >>> result = evaluate("runs/tiny")            # doctest: +SKIP
+        >>> round(result.metrics["accuracy"], 3)       # doctest: +SKIP
+        0.612
+    """
+    import sys
+
+    from vlprune.train.data import check_images
+    from vlprune.train.loop import restore_model
+    from vlprune.train.rundir import RunDir
+
+    progress = sys.stderr.isatty() if progress is None else progress
+    bundle, cfg, manifest = restore_model(run_dir, progress=progress)
+    configured = (cfg.eval.mode, cfg.eval.split, cfg.eval.limit)
+    cfg.eval.mode = mode or cfg.eval.mode
+    cfg.eval.split = split or cfg.eval.split
+    cfg.eval.limit = limit if limit is not None else cfg.eval.limit
+    cfg.validate()
+    # The run's own setting writes metrics.json; any other one a file named after it.
+    suffix = "" if (cfg.eval.mode, cfg.eval.split, cfg.eval.limit) == configured else (
+        f"-{cfg.eval.mode}-{cfg.eval.split}" + (f"-first{cfg.eval.limit}" if cfg.eval.limit else ""))
+    pool = manifest.load_pool(split=cfg.eval.split)
+    check_images(pool, range(len(pool)), use_captions=cfg.data.caption_for_missing_images,
+                 what=f"{cfg.eval.split} split")
+    result = evaluate_bundle(bundle, pool, cfg, progress=progress)
+    if write:
+        result.files = write_results(RunDir(Path(run_dir)), result, suffix=suffix)
+    return result
+
+
+def evaluate_bundle(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> EvalResult:
+    """Predict every problem of ``pool`` (the first ``cfg.eval.limit``) and score them."""
+    if cfg.eval.limit is not None and cfg.eval.limit < len(pool):
+        pool = pool.subset(np.arange(cfg.eval.limit))
+    if cfg.eval.mode == "likelihood":
+        predictions = predict_likelihood(bundle, pool, cfg, progress=progress)
+    else:
+        predictions = predict_generate(bundle, pool, cfg, progress=progress)
+    metrics = score(pool, predictions)
+    metrics.update({"mode": cfg.eval.mode, "split": cfg.eval.split, "dataset": pool.reference.loader,
+                    "dataset_fingerprint": pool.fingerprint})
+    return EvalResult(list(pool.ids), predictions, metrics)
+
+
+def _prompts(bundle: ModelBundle, pool: Pool, cfg: TrainConfig) -> list[tuple[list[int], int | None]]:
+    """Prompt token ids (image tokens expanded) and image position for every problem."""
+    from vlprune.train.data import problem_prompt
+    from vlprune.train.loop import make_encoder
+
+    encoder = make_encoder(bundle, cfg)
+    out = []
+    for pos, record in enumerate(pool.table.to_dict("records")):
+        use_image = bool(record["image"]) and bool(record["image_path"])
+        out.append((encoder.prompt_ids(problem_prompt(record, use_image=use_image)), pos if use_image else None))
+    return out
+
+
+def _letter_continuations(bundle: ModelBundle, n: int) -> tuple[list[int], list[list[int]]]:
+    """Token ids of ``The answer is X.`` for X in the first ``n`` letters, split into the
+    part shared by all and each letter's own tokens (shared tail removed)."""
+    tok = bundle.tokenizer
+    seqs = [list(tok(f"{ANSWER_PREFIX} {answer_letter(i)}.", add_special_tokens=False)["input_ids"])
+            for i in range(n)]
+    head = 0
+    while all(len(s) > head for s in seqs) and len({s[head] for s in seqs}) == 1:
+        head += 1
+    tail = 0
+    while all(len(s) - tail > head + 1 for s in seqs) and len({s[len(s) - 1 - tail] for s in seqs}) == 1:
+        tail += 1
+    return seqs[0][:head], [s[head:len(s) - tail] for s in seqs]
+
+
+def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
+    """The option letter with the highest log-probability after the prompt and "The answer is"."""
+    return likelihood_scores(bundle, pool, cfg, progress=progress).argmax(axis=1)
+
+
+@torch.no_grad()
+def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
+    """Log-probability of each option letter (rows: problems; ``-inf`` past a problem's
+    choices) after the prompt and "The answer is"."""
+    from tqdm.auto import tqdm
+
+    from vlprune.train.data import Example, ExampleDataset
+
+    model = bundle.model.eval()
+    device = next(model.parameters()).device
+    prompts = _prompts(bundle, pool, cfg)
+    n_choices = pool.table["choices"].map(len).to_numpy()
+    head, letters = _letter_continuations(bundle, int(n_choices.max()))
+    # Rows: (input ids, image position, problem, [(option, first scored position, token ids)]).
+    rows: list[tuple[list[int], int | None, int, list[tuple[int, list[int]]]]] = []
+    for p, (ids, image) in enumerate(prompts):
+        prefix = ids + head
+        options = letters[:n_choices[p]]
+        if all(len(t) == 1 for t in options):
+            rows.append((prefix, image, p, [(o, t) for o, t in enumerate(options)]))
+        else:  # multi-token letters: one teacher-forced row per option
+            for o, t in enumerate(options):
+                rows.append((prefix + t[:-1], image, p, [(o, t)]))
+    scores = np.full((len(pool), int(n_choices.max())), -np.inf)
+    images = ExampleDataset([Example("", [], [], r[1]) for r in rows], pool, bundle.image_processor)
+    order = sorted(range(len(rows)), key=lambda r: len(rows[r][0]))  # similar lengths together
+    bs = cfg.eval.batch_size
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    for start in tqdm(range(0, len(order), bs), desc="eval", unit="batch", disable=not progress):
+        chunk = [rows[r] for r in order[start:start + bs]]
+        width = max(len(r[0]) for r in chunk)
+        input_ids = torch.full((len(chunk), width), bundle.tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros_like(input_ids)
+        for i, r in enumerate(chunk):
+            input_ids[i, :len(r[0])] = torch.tensor(r[0])
+            attention[i, :len(r[0])] = 1
+        pix = [images.pixels(r[1]) for r in chunk if r[1] is not None]
+        with autocast:
+            hidden = model.model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                                 pixel_values=torch.stack(pix).to(device) if pix else None).last_hidden_state
+        for i, (ids, _, p, queries) in enumerate(chunk):
+            for o, tokens in queries:
+                # The hidden states whose next token is each of the letter's tokens.
+                first = len(ids) - len(tokens)
+                positions = torch.arange(first, first + len(tokens), device=device)
+                logp = torch.log_softmax(model.lm_head(hidden[i, positions]).float(), dim=-1)
+                scores[p, o] = float(logp[torch.arange(len(tokens)), torch.tensor(tokens, device=device)].sum())
+    return scores
+
+
+def predict_generate(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
+    """Greedy generation, parsed like LLaVA's ScienceQA evaluation (``-1`` when unparsable)."""
+    texts = generate_answers(bundle, pool, cfg, progress=progress)
+    n_choices = pool.table["choices"].map(len).to_numpy()
+    return np.array([parse_answer(t, int(n)) for t, n in zip(texts, n_choices, strict=True)], dtype=np.int64)
+
+
+@torch.no_grad()
+def generate_answers(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> list[str]:
+    """The greedy continuation of every problem's prompt (batched, left-padded)."""
+    from tqdm.auto import tqdm
+
+    from vlprune.train.data import Example, ExampleDataset
+
+    model = bundle.model.eval()
+    device = next(model.parameters()).device
+    tok = bundle.tokenizer
+    prompts = _prompts(bundle, pool, cfg)
+    images = ExampleDataset([Example("", [], [], im) for _, im in prompts], pool, bundle.image_processor)
+    answers = [""] * len(pool)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i][0]))
+    bs = cfg.eval.batch_size
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    for start in tqdm(range(0, len(order), bs), desc="generate", unit="batch", disable=not progress):
+        chunk = order[start:start + bs]
+        width = max(len(prompts[i][0]) for i in chunk)
+        input_ids = torch.full((len(chunk), width), tok.pad_token_id, dtype=torch.long)
+        attention = torch.zeros_like(input_ids)
+        for row, i in enumerate(chunk):  # left padding: every prompt ends where generation starts
+            ids = prompts[i][0]
+            input_ids[row, width - len(ids):] = torch.tensor(ids)
+            attention[row, width - len(ids):] = 1
+        pix = [images.pixels(prompts[i][1]) for i in chunk if prompts[i][1] is not None]
+        kwargs = {"pixel_values": torch.stack(pix).to(device)} if pix else {}
+        with autocast:
+            out = model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                                 max_new_tokens=cfg.eval.max_new_tokens, do_sample=False,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, **kwargs)
+        texts = tok.batch_decode(out[:, width:], skip_special_tokens=True)
+        for i, text in zip(chunk, texts, strict=True):
+            answers[i] = text
+    return answers
