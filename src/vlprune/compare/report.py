@@ -107,8 +107,10 @@ def summary_markdown(records: Sequence[dict[str, Any]], *, scorer: str, proxy: b
     return "\n".join(lines)
 
 
-def plot_learning_curve(records: Sequence[dict[str, Any]], path: str | Path, *, title: str = "") -> None:
-    """Accuracy against k per selector, with 95% interval bands and the full-data line."""
+def plot_learning_curve(records: Sequence[dict[str, Any]], path: str | Path, *, title: str = "",
+                        chance: float | None = None) -> None:
+    """Accuracy against k per selector, with 95% interval bands, the full-data line and the
+    chance level (when given)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -127,6 +129,8 @@ def plot_learning_curve(records: Sequence[dict[str, Any]], path: str | Path, *, 
         ax.axhline(100 * r.accuracy, color="black", linestyle="--", label=f"full data (n={r.k})")
         if np.isfinite(r.ci_lo):
             ax.axhspan(100 * r.ci_lo, 100 * r.ci_hi, color="black", alpha=0.08)
+    if chance is not None:
+        ax.axhline(100 * chance, color="grey", linestyle=":", label=f"chance ({100 * chance:.1f}%)")
     ax.set_xscale("log")
     ks = sorted(agg.loc[agg["selector"] != FULL, "k"].unique())
     ax.set_xticks(ks, [str(k) for k in ks])
@@ -181,5 +185,5 @@ def write_report(records: Sequence[dict[str, Any]], out: str | Path, *, scorer: 
     with atomic_open(out / "summary.md", "w", encoding="utf-8") as f:
         f.write(summary_markdown(records, scorer=scorer, proxy=proxy, n_boot=n_boot, chance=chance))
     tag = f" ({scorer} scorer{', proxy' if proxy else ''})"
-    plot_learning_curve(records, out / "learning_curve.png", title="Learning curve" + tag)
+    plot_learning_curve(records, out / "learning_curve.png", title="Learning curve" + tag, chance=chance)
     plot_categories(records, out / "categories.png", title="Accuracy per category" + tag)
