@@ -24,8 +24,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from vlprune._lazy import lazy_getattr
 
 _EXPORTS = {
     "TrainConfig": "vlprune.train.config",
@@ -41,13 +42,7 @@ _EXPORTS = {
 __all__ = ["PRESETS", "EvalResult", "TrainConfig", "TrainResult", "build_model", "evaluate", "load_config", "train"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'vlprune.train' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:
