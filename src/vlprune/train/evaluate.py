@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from vlprune.compare.stats import category_accuracy, chance_accuracy
 from vlprune.data.schema import CATEGORIES, answer_letter
 from vlprune.errors import ConfigError
 from vlprune.io import write_json
@@ -68,8 +69,6 @@ def score(pool: Pool, predictions: np.ndarray | list[int]) -> dict[str, Any]:
     predictions = np.asarray(predictions, dtype=np.int64)
     if len(predictions) != len(pool):
         raise ConfigError(f"{len(predictions)} predictions for {len(pool)} problems")
-    from vlprune.compare.stats import category_accuracy, chance_accuracy
-
     correct = predictions == pool.table["answer"].to_numpy(dtype=np.int64)
     by_category = category_accuracy(correct, pool.categories())
 
