@@ -79,6 +79,14 @@ def selector_parameters() -> dict[str, list[str]]:
     return params
 
 
+def _assignment(item: str, flag: str, form: str = "NAME=VALUE") -> tuple[str, str]:
+    """``NAME=VALUE`` from a repeatable flag, as (stripped name, value text)."""
+    name, sep, text = item.partition("=")
+    if not sep:
+        raise UsageError(f"{flag} takes {form}, not {item!r}")
+    return name.strip(), text
+
+
 def _literal(text: str) -> Any:
     for convert in (int, float):
         with contextlib.suppress(ValueError):
@@ -128,10 +136,8 @@ def build_selector(args: argparse.Namespace):
                              f"(its parameters: {', '.join(accepted) or 'none'})")
         params[name] = parse_param(name, text, defaults.get(name))
     for item in args.param or []:
-        name, sep, text = item.partition("=")
-        if not sep:
-            raise UsageError(f"--param takes NAME=VALUE, not {item!r}")
-        name = name.strip().replace("-", "_")
+        name, text = _assignment(item, "--param")
+        name = name.replace("-", "_")
         params[name] = parse_param(name, text, defaults.get(name))
     if args.embeddings:
         if "embedder" not in accepted:
@@ -318,10 +324,8 @@ def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.projector is not None:
         overrides["model.projector" if args.projector in PROJECTORS else "projector_path"] = args.projector
     for item in args.set_ or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--set takes KEY=VALUE, not {item!r}")
-        overrides[key.strip()] = value.strip()
+        key, value = _assignment(item, "--set", "KEY=VALUE")
+        overrides[key] = value.strip()
     return overrides
 
 
@@ -402,10 +406,8 @@ def _embedder_from_args(args: argparse.Namespace):
     if args.device:
         params["device"] = args.device
     for item in args.param or []:
-        name, sep, text = item.partition("=")
-        if not sep:
-            raise UsageError(f"--param takes NAME=VALUE, not {item!r}")
-        name = name.strip().replace("-", "_")
+        name, text = _assignment(item, "--param")
+        name = name.replace("-", "_")
         params[name] = parse_param(name, text, _embedder_param_default(args.embedder, name))
     return get_embedder(args.embedder, **params)
 
@@ -499,10 +501,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.scorer:
         settings["scorer"] = args.scorer
     for item in args.scorer_param or []:
-        name, sep, text = item.partition("=")
-        if not sep:
-            raise UsageError(f"--scorer-param takes NAME=VALUE, not {item!r}")
-        settings.setdefault("scorer_params", {})[name.strip().replace("-", "_")] = _literal(text)
+        name, text = _assignment(item, "--scorer-param")
+        settings.setdefault("scorer_params", {})[name.replace("-", "_")] = _literal(text)
     if args.no_full_data:
         settings["full_data"] = False
     if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or "dataset" not in settings:
