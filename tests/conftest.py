@@ -72,3 +72,19 @@ def random_pool(n: int, seed: int = 0, n_topics: int = 5) -> Pool:
         ))
     return make_pool(records)
 
+
+
+# Tiny random CLIP and LLaVA checkpoints, built once per test session (several embed tests
+# load them; building one takes seconds).
+@pytest.fixture(scope="session")
+def clip_path(tmp_path_factory):
+    from vlprune.embed.tiny import make_tiny_clip
+
+    return str(make_tiny_clip(tmp_path_factory.mktemp("clip")))
+
+
+@pytest.fixture(scope="session")
+def llava_path(tmp_path_factory):
+    from vlprune.embed.tiny import make_tiny_llava
+
+    return str(make_tiny_llava(tmp_path_factory.mktemp("llava")))

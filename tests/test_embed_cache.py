@@ -14,18 +14,12 @@ from vlprune.embed.cache import cache_entry
 from vlprune.embed.clip import CLIPEmbedder
 from vlprune.embed.store import sidecar_path
 from vlprune.embed.tfidf import TfidfEmbedder
-from vlprune.embed.tiny import make_tiny_clip
 from vlprune.errors import DataError
 
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
     return load_mixed_pool(write_mixed_pool(tmp_path_factory.mktemp("mixed")))
-
-
-@pytest.fixture(scope="module")
-def clip_path(tmp_path_factory):
-    return str(make_tiny_clip(tmp_path_factory.mktemp("clip")))
 
 
 @pytest.fixture

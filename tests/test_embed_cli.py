@@ -16,7 +16,6 @@ from _embed_data import write_mixed_pool
 from vlprune.cli import main
 from vlprune.embed import load_embeddings
 from vlprune.embed.store import sidecar_path
-from vlprune.embed.tiny import make_tiny_clip, make_tiny_llava
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +27,6 @@ def data(tmp_path_factory):
 def other_data(tmp_path_factory):
     """A different pool: fewer of the same records."""
     return str(write_mixed_pool(tmp_path_factory.mktemp("other"), n=20))
-
-
-@pytest.fixture(scope="module")
-def clip_path(tmp_path_factory):
-    return str(make_tiny_clip(tmp_path_factory.mktemp("clip")))
-
-
-@pytest.fixture(scope="module")
-def llava_path(tmp_path_factory):
-    return str(make_tiny_llava(tmp_path_factory.mktemp("llava")))
 
 
 @pytest.fixture(autouse=True)

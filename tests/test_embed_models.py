@@ -11,23 +11,13 @@ from vlprune.embed import get_embedder
 from vlprune.embed.clip import CLIPEmbedder
 from vlprune.embed.llava import LlavaEmbedder
 from vlprune.embed.minilm import MiniLMEmbedder
-from vlprune.embed.tiny import make_tiny_clip, make_tiny_llava
+from vlprune.embed.tiny import make_tiny_clip
 from vlprune.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
     return load_mixed_pool(write_mixed_pool(tmp_path_factory.mktemp("mixed")))
-
-
-@pytest.fixture(scope="module")
-def clip_path(tmp_path_factory):
-    return str(make_tiny_clip(tmp_path_factory.mktemp("clip")))
-
-
-@pytest.fixture(scope="module")
-def llava_path(tmp_path_factory):
-    return str(make_tiny_llava(tmp_path_factory.mktemp("llava")))
 
 
 def kinds(pool):
