@@ -45,6 +45,7 @@ def test_tiny_preset_carries_its_own_learning_rate():
     ("gradient_checkpointing", "maybe", "expects bool"),
     ("stage2.lr", "-1", "stage2.lr must be positive"),
     ("model.projector", "conv", "model.projector: 'conv' is not one of linear, mlp2x_gelu"),
+    ("data.target", "QA", "data.target: 'QA' is not one of A, EA, LEA"),
     ("model.preset", "huge", "unknown preset 'huge'"),
     ("precision", "fp8", "precision: 'fp8'"),
     ("data.template", "no placeholder", "must contain '{prompt}'"),
@@ -76,10 +77,10 @@ def test_set_key_converts_text():
     cfg = TrainConfig()
     set_key(cfg, "lora.target_modules", "q_proj, v_proj")
     set_key(cfg, "eval.limit", "none")
-    set_key(cfg, "data.explanation", "true")
+    set_key(cfg, "data.target", "EA")
     assert cfg.lora.target_modules == ["q_proj", "v_proj"]
     assert cfg.eval.limit is None
-    assert cfg.data.explanation is True
+    assert cfg.data.target == "EA"
 
 
 def test_accumulation_reaches_the_batch_size():

@@ -49,12 +49,14 @@ def test_loss_only_on_the_answer_tokens(setup):
         assert "ASSISTANT:" in tok.decode(ex.input_ids[:labelled[0]])
 
 
-def test_explanation_targets_put_lecture_and_solution_first(setup):
+@pytest.mark.parametrize("fmt", ["EA", "LEA"])
+def test_reasoning_targets_put_the_solution_first(setup, fmt):
     pool, _, bundle, enc = setup
-    ex = problem_examples(pool, [1], enc, explanation=True)[0][0]
+    ex = problem_examples(pool, [1], enc, target=fmt)[0][0]
     target = bundle.tokenizer.decode([t for t in ex.labels if t != IGNORE_INDEX])
     record = pool.table.iloc[1]
-    assert target == f"{record['lecture']} {record['solution']} The answer is {'ABC'[record['answer']]}.</s>"
+    before = f"{record['lecture']} {record['solution']}" if fmt == "LEA" else record["solution"]
+    assert target == f"{before} The answer is {'ABC'[record['answer']]}.</s>"
 
 
 def test_image_problems_get_one_contiguous_run_of_image_tokens(setup):

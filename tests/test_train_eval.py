@@ -118,9 +118,32 @@ def test_multi_token_letters_are_teacher_forced(trained, monkeypatch):
     head, letters = ev._letter_continuations(bundle, 3)
     dot = bundle.tokenizer(".", add_special_tokens=False)["input_ids"]
     two_tokens = (head, [t + dot for t in letters])  # score "X." instead of "X"
-    monkeypatch.setattr(ev, "_letter_continuations", lambda b, n: (two_tokens[0], two_tokens[1][:n]))
+    monkeypatch.setattr(ev, "_letter_continuations", lambda b, n, before="": (two_tokens[0], two_tokens[1][:n]))
     scores = ev.likelihood_scores(bundle, pool, cfg)
     np.testing.assert_allclose(scores, _brute_force(bundle, cfg, pool, two_tokens), atol=1e-4)
+
+
+def test_reasoning_is_scored_before_the_letter(trained):
+    bundle, cfg, pool = trained
+    reasoning = "A wolf has fur."
+    head, letters = ev._letter_continuations(bundle, 3, reasoning)
+    plain_head, _ = ev._letter_continuations(bundle, 3)
+    assert bundle.tokenizer.decode(head).rstrip() == f"{reasoning} The answer is"
+    assert len(head) > len(plain_head)
+    scores = ev.likelihood_scores(bundle, pool, cfg, reasoning=[reasoning] * len(pool))
+    np.testing.assert_allclose(scores, _brute_force(bundle, cfg, pool, (head, letters)), atol=1e-4)
+
+
+def test_reasoning_targets_generate_then_score_the_letters(trained, monkeypatch):
+    bundle, cfg, pool = trained
+    cfg.data.target = "EA"
+    written = [f"Reason {i}. The answer is B." for i in range(len(pool))]
+    monkeypatch.setattr(ev, "generate_answers", lambda *a, **k: written)
+    result = ev.evaluate_bundle(bundle, pool, cfg)
+    expected = ev.likelihood_scores(bundle, pool, cfg, reasoning=[f"Reason {i}." for i in range(len(pool))])
+    assert result.predictions.tolist() == expected.argmax(axis=1).tolist()
+    # ... which differs from scoring right after the prompt for at least one problem here.
+    assert not np.allclose(expected, ev.likelihood_scores(bundle, pool, cfg))
 
 
 def test_batched_generation_equals_one_at_a_time(trained):

@@ -39,13 +39,24 @@ def format_answer(record: Mapping[str, Any]) -> str:
     return f"The answer is {answer_letter(int(record['answer']))}."
 
 
-def format_target(record: Mapping[str, Any], *, explanation: bool = True) -> str:
-    """``{lecture} {solution} The answer is X.`` (LEA); with ``explanation=False`` only the answer.
+#: ScienceQA's output formats: the answer alone, the solution then the answer ("EA"), or the
+#: lecture, the solution, then the answer ("LEA", LLaVA's QCM-LEA). All end "The answer is X.".
+TARGET_FORMATS = ("A", "EA", "LEA")
+
+
+def format_target(record: Mapping[str, Any], *, fmt: str = "LEA") -> str:
+    """The response in one of :data:`TARGET_FORMATS` (default LEA, as LLaVA's export writes).
 
     Example:
-        >>> format_target({"lecture": "Mammals have fur.", "solution": "A wolf has fur.", "answer": 0})
+        >>> rec = {"lecture": "Mammals have fur.", "solution": "A wolf has fur.", "answer": 0}
+        >>> format_target(rec)
         'Mammals have fur. A wolf has fur. The answer is A.'
+        >>> format_target(rec, fmt="EA")
+        'A wolf has fur. The answer is A.'
     """
-    parts = [record.get("lecture", ""), record.get("solution", "")] if explanation else []
+    if fmt not in TARGET_FORMATS:
+        raise ValueError(f"target format {fmt!r} is not one of {', '.join(TARGET_FORMATS)}")
+    parts = {"A": [], "EA": [record.get("solution", "")],
+             "LEA": [record.get("lecture", ""), record.get("solution", "")]}[fmt]
     parts.append(format_answer(record))
     return " ".join(p.strip() for p in parts if p and p.strip())

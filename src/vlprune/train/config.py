@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vlprune.data.prompts import TARGET_FORMATS
 from vlprune.errors import ConfigError
 
 PROJECTORS = ("linear", "mlp2x_gelu")
@@ -102,14 +103,14 @@ class LoraSettings:
 class DataConfig:
     """How problems become token sequences.
 
-    ``template`` wraps the ScienceQA prompt (``{prompt}``); the target (``The answer is X.``,
-    or with ``explanation`` the lecture and solution before it) follows it and is the only
-    part with a loss. An example longer than ``max_length`` tokens is never truncated (that
+    ``template`` wraps the ScienceQA prompt (``{prompt}``); the target follows it and is the
+    only part with a loss: ``target`` "A" is ``The answer is X.``, "EA" puts the solution
+    before it and "LEA" the lecture and the solution (LLaVA's QCM-LEA). An example longer than ``max_length`` tokens is never truncated (that
     could cut image tokens or the answer): ``on_overlong`` skips it with a count, or errors.
     """
 
     template: str = "USER: {prompt}\nASSISTANT:"
-    explanation: bool = False
+    target: str = "A"
     #: Augmentation: present every problem's options in a new seeded order each epoch, so
     #: the answer's letter cannot be memorised per question (off in the reference recipe).
     shuffle_choices: bool = False
@@ -180,6 +181,7 @@ class TrainConfig:
         _choice("precision", self.precision, PRECISIONS)
         _choice("eval.mode", self.eval.mode, EVAL_MODES)
         _choice("data.on_overlong", self.data.on_overlong, ("skip", "error"))
+        _choice("data.target", self.data.target, TARGET_FORMATS)
         if "{prompt}" not in self.data.template:
             raise ConfigError("data.template must contain '{prompt}'")
         if m.vocab_size < 300:

@@ -147,7 +147,7 @@ def problem_examples(
     positions: Sequence[int] | np.ndarray,
     encoder: Encoder,
     *,
-    explanation: bool = False,
+    target: str = "A",
     on_overlong: str = "skip",
     what: str = "subset",
 ) -> tuple[list[Example], int]:
@@ -164,7 +164,7 @@ def problem_examples(
         if not record["choices"] or record["answer"] < 0:
             raise DataError("a ScienceQA-style problem needs choices and an answer", record=record["id"],
                             field="choices", file=pool.reference.source)
-        ex = encode_problem(record, int(pos), encoder, explanation=explanation)
+        ex = encode_problem(record, int(pos), encoder, target=target)
         if len(ex) > encoder.max_length:
             overlong.append((record["id"], len(ex)))
             continue
@@ -179,11 +179,12 @@ def problem_examples(
     return examples, len(overlong)
 
 
-def encode_problem(record: Mapping[str, Any], position: int, encoder: Encoder, *, explanation: bool) -> Example:
-    """One problem as a training sequence (its pixels, when present, from pool ``position``)."""
+def encode_problem(record: Mapping[str, Any], position: int, encoder: Encoder, *, target: str = "A") -> Example:
+    """One problem as a training sequence (its pixels, when present, from pool ``position``);
+    ``target`` is one of :data:`~vlprune.data.prompts.TARGET_FORMATS`."""
     use_image = bool(record["image"]) and bool(record["image_path"])
     return encoder.example(record["id"], problem_prompt(record, use_image=use_image),
-                           format_target(record, explanation=explanation), image=position if use_image else None)
+                           format_target(record, fmt=target), image=position if use_image else None)
 
 
 def permute_choices(record: Mapping[str, Any], order: Sequence[int]) -> dict[str, Any]:
@@ -282,9 +283,9 @@ class ShuffledChoices(ExampleDataset):
     """
 
     def __init__(self, examples: list[Example], pool: Pool, image_processor: Any, *, encoder: Encoder,
-                 explanation: bool = False, seed: int = 0, **kwargs: Any) -> None:
+                 target: str = "A", seed: int = 0, **kwargs: Any) -> None:
         super().__init__(examples, pool, image_processor, **kwargs)
-        self.encoder, self.explanation, self.seed = encoder, explanation, seed
+        self.encoder, self.target, self.seed = encoder, target, seed
         where = {rid: i for i, rid in enumerate(pool.ids)}
         self.positions = [where[ex.id] for ex in examples]
         self.records = pool.table.iloc[self.positions].to_dict("records")
@@ -300,7 +301,7 @@ class ShuffledChoices(ExampleDataset):
             record = self.records[i]
             order = np.random.default_rng([self.seed, self.epoch, i]).permutation(len(record["choices"]))
             self._encoded[i] = encode_problem(permute_choices(record, order), self.positions[i], self.encoder,
-                                              explanation=self.explanation)
+                                              target=self.target)
         return self._encoded[i]
 
 

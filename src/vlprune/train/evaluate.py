@@ -4,7 +4,9 @@ Two deterministic modes:
 
 - ``likelihood`` (default, fast): after the prompt and ``The answer is``, the option letter
   with the highest log-probability is the prediction. When each letter is one token (the
-  usual case) one forward pass scores all options at once.
+  usual case) one forward pass scores all options at once. A model trained to reason first
+  (``data.target`` EA or LEA) first writes its reasoning greedily, and the letters are
+  scored after that reasoning and ``The answer is``, as its training sequences had them.
 - ``generate``: greedy decoding, parsed the way LLaVA's ScienceQA evaluation parses it
   (a bare letter, ``"X. ..."``, or exactly one ``The answer is X.``). An answer that cannot
   be parsed counts as wrong and is recorded as ``-1`` (LLaVA's script guesses at random).
@@ -183,7 +185,11 @@ def evaluate_bundle(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progre
     if cfg.eval.limit is not None and cfg.eval.limit < len(pool):
         pool = pool.subset(np.arange(cfg.eval.limit))
     if cfg.eval.mode == "likelihood":
-        predictions = predict_likelihood(bundle, pool, cfg, progress=progress)
+        reasoning = None
+        if cfg.data.target != "A":
+            reasoning = [text.split(ANSWER_PREFIX)[0].strip()
+                         for text in generate_answers(bundle, pool, cfg, progress=progress)]
+        predictions = likelihood_scores(bundle, pool, cfg, progress=progress, reasoning=reasoning).argmax(axis=1)
     else:
         predictions = predict_generate(bundle, pool, cfg, progress=progress)
     metrics = score(pool, predictions)
@@ -205,11 +211,12 @@ def _prompts(bundle: ModelBundle, pool: Pool, cfg: TrainConfig) -> list[tuple[li
     return out
 
 
-def _letter_continuations(bundle: ModelBundle, n: int) -> tuple[list[int], list[list[int]]]:
-    """Token ids of ``The answer is X.`` for X in the first ``n`` letters, split into the
-    part shared by all and each letter's own tokens (shared tail removed)."""
+def _letter_continuations(bundle: ModelBundle, n: int, before: str = "") -> tuple[list[int], list[list[int]]]:
+    """Token ids of ``{before} The answer is X.`` for X in the first ``n`` letters, split into
+    the part shared by all and each letter's own tokens (shared tail removed)."""
     tok = bundle.tokenizer
-    seqs = [list(tok(f"{ANSWER_PREFIX} {answer_letter(i)}.", add_special_tokens=False)["input_ids"])
+    before = f"{before} " if before else ""
+    seqs = [list(tok(f"{before}{ANSWER_PREFIX} {answer_letter(i)}.", add_special_tokens=False)["input_ids"])
             for i in range(n)]
     head = 0
     while all(len(s) > head for s in seqs) and len({s[head] for s in seqs}) == 1:
@@ -226,9 +233,10 @@ def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, pro
 
 
 @torch.no_grad()
-def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
+def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False,
+                      reasoning: list[str] | None = None) -> np.ndarray:
     """Log-probability of each option letter (rows: problems; ``-inf`` past a problem's
-    choices) after the prompt and "The answer is"."""
+    choices) after the prompt, the problem's ``reasoning`` text when given, and "The answer is"."""
     from tqdm.auto import tqdm
 
     from vlprune.train.data import Example, ExampleDataset
@@ -237,10 +245,12 @@ def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, prog
     device = next(model.parameters()).device
     prompts = _prompts(bundle, pool, cfg)
     n_choices = pool.table["choices"].map(len).to_numpy()
-    head, letters = _letter_continuations(bundle, int(n_choices.max()))
+    shared = _letter_continuations(bundle, int(n_choices.max()))
     # Rows: (input ids, image position, problem, [(option, first scored position, token ids)]).
     rows: list[tuple[list[int], int | None, int, list[tuple[int, list[int]]]]] = []
     for p, (ids, image) in enumerate(prompts):
+        head, letters = (_letter_continuations(bundle, int(n_choices.max()), reasoning[p])
+                         if reasoning and reasoning[p] else shared)
         prefix = ids + head
         options = letters[:n_choices[p]]
         if all(len(t) == 1 for t in options):

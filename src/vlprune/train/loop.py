@@ -124,9 +124,6 @@ def train(
     cfg.validate()
     progress = sys.stderr.isatty() if progress is None else progress
     started = time.perf_counter()
-    if cfg.data.explanation and cfg.eval.mode == "likelihood":
-        log.warning("explanation targets with likelihood evaluation: the letter is scored right after the "
-                    "prompt, where the model learned to write the lecture; --eval-mode generate matches better")
 
     # 1. The data: the subset's pool and the evaluation split of the same dataset.
     manifest = subset if isinstance(subset, SubsetManifest) else SubsetManifest.load(subset)
@@ -178,14 +175,14 @@ def train(
         load_trained_weights(bundle.model, run)
     else:
         encoder = make_encoder(bundle, cfg)
-        examples, skipped = problem_examples(pool, positions, encoder, explanation=cfg.data.explanation,
+        examples, skipped = problem_examples(pool, positions, encoder, target=cfg.data.target,
                                              on_overlong=cfg.data.on_overlong, what="subset")
         if not examples:
             raise ConfigError(f"all {skipped} subset examples are longer than data.max_length="
                               f"{cfg.data.max_length}; raise --max-length")
         if cfg.data.shuffle_choices:
             dataset = ShuffledChoices(examples, pool, bundle.image_processor, encoder=encoder,
-                                      explanation=cfg.data.explanation, seed=cfg.seed)
+                                      target=cfg.data.target, seed=cfg.seed)
         else:
             dataset = ExampleDataset(examples, pool, bundle.image_processor)
         with out_of_memory_hint(cfg, "stage 2"):
