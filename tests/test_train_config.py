@@ -25,7 +25,7 @@ def test_preset_then_yaml_then_flags(tmp_path):
     path.write_text("model:\n  preset: tiny\nstage2:\n  lr: 5e-4\n  epochs: 3\nlora:\n  r: 8\n")
     cfg = load_config(path, {"stage2.epochs": "4", "stage1.batch_size": 16})
     assert cfg.model.preset == "tiny"
-    assert cfg.stage2.lr == 5e-4          # YAML over the preset's 3e-4 (and '5e-4' read as a float)
+    assert cfg.stage2.lr == 5e-4          # YAML over the preset's 2e-4 (and '5e-4' read as a float)
     assert cfg.stage2.epochs == 4.0       # flag over YAML
     assert cfg.stage1.batch_size == 16
     assert cfg.lora.r == 8
@@ -33,7 +33,7 @@ def test_preset_then_yaml_then_flags(tmp_path):
 
 
 def test_tiny_preset_carries_its_own_learning_rate():
-    assert load_config(overrides={"model.preset": "tiny"}).stage2.lr == 3e-4
+    assert load_config(overrides={"model.preset": "tiny"}).stage2.lr == 2e-4
     assert load_config(overrides={"model.preset": "tiny", "stage2.lr": 2e-5}).stage2.lr == 2e-5
 
 

@@ -64,7 +64,7 @@ def test_finished_run_is_not_trained_again(micro, toy_data):  # noqa: F811
 def test_other_settings_in_an_existing_run_are_refused(micro, toy_data):  # noqa: F811
     train(toy_data / "subset.json", load_config(overrides=micro_overrides()), micro / "run", progress=False)
     other = load_config(overrides=micro_overrides(**{"stage2.lr": 5e-4}))
-    with pytest.raises(ConfigError, match=r"holds a run with other settings \(stage2.lr: 0.0003 then, 0.0005 now\)"):
+    with pytest.raises(ConfigError, match=r"holds a run with other settings \(stage2.lr: 0.0002 then, 0.0005 now\)"):
         train(toy_data / "subset.json", other, micro / "run", progress=False)
     result = train(toy_data / "subset.json", other, micro / "run", overwrite=True, progress=False)
     assert result.metrics is not None

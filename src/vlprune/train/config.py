@@ -231,7 +231,7 @@ def load_config(
 
     Example:
         >>> load_config(overrides={"model.preset": "tiny"}).stage2.lr   # the tiny preset's default
-        0.0003
+        0.0002
     """
     from vlprune.train.presets import PRESETS
 
