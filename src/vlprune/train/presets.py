@@ -5,7 +5,7 @@ A preset is a Mistral text config (grouped-query attention, sliding-window atten
 CLIP vision config, the size of the BPE vocabulary trained on the pool's text, and the
 training defaults that suit a model trained from scratch: the reference recipe's values
 (learning rate 2e-5 for stage 2) are for pretrained 7B checkpoints and do not move a random
-tiny model, so ``tiny`` uses 3e-4 and a cached base pretraining (see
+tiny model, so ``tiny`` uses 2e-4 for 90 epochs and a cached base pretraining (see
 :mod:`vlprune.train.base`). Flags and YAML keys still override every value.
 """
 
@@ -52,9 +52,10 @@ TINY = Preset(
                  "warmup_ratio": 0.05},
         "stage1": {"epochs": 1.0, "lr": 1e-3, "batch_size": 32, "micro_batch_size": 32},
         # Measured on 1,000 synthetic problems (docs/training.md): a gentle rate for long is
-        # what teaches the letter of the matching option: 30 / 60 / 90 epochs at 2e-4-3e-4 gave
-        # +8.9 / +12.7 / +17.9 points over chance; 6e-4 destroys what the base knows. 90 epochs
-        # still fit the 15-minute CPU budget (stage 2 ~11 minutes on a shared 2-core machine).
+        # what teaches the letter of the matching option. On one draw, 30 epochs at 3e-4 and
+        # 60 / 90 epochs at 2e-4 gave +7.6 / +12.6 / +17.9 points over chance (90 epochs: +16.3
+        # mean of three draws); 6e-4 destroys what the base knows. 90 epochs still fit the
+        # 15-minute CPU budget (stage 2 ~11 minutes on a shared 2-core machine).
         "stage2": {"epochs": 90.0, "lr": 2e-4, "batch_size": 16, "micro_batch_size": 16,
                    "warmup_ratio": 0.05},
         "lora": {"alpha": 16},
