@@ -250,7 +250,8 @@ TRAIN_FLAGS = {
     "warmup_ratio": "stage2.warmup_ratio", "scheduler": "stage2.scheduler",
     "stage1_epochs": "stage1.epochs", "stage1_lr": "stage1.lr", "stage1_batch_size": "stage1.batch_size",
     "stage1_data": "data.stage1_data", "stage1_image_folder": "data.stage1_image_folder",
-    "lora_r": "lora.r", "lora_alpha": "lora.alpha", "precision": "precision", "max_length": "data.max_length", "target": "data.target",
+    "lora_r": "lora.r", "lora_alpha": "lora.alpha", "precision": "precision", "max_length": "data.max_length",
+    "target": "data.target",
     "save_every": "save_every", "seed": "seed", "eval_mode": "eval.mode", "eval_limit": "eval.limit",
 }
 TRAIN_SWITCHES = {
@@ -260,6 +261,8 @@ TRAIN_SWITCHES = {
 
 
 def add_train_parser(sub) -> None:
+    from vlprune.data.prompts import TARGET_FORMATS
+
     p = sub.add_parser(
         "train", help="train a LLaVA model on a subset and score it on ScienceQA test",
         description="Train a LLaVA-Mistral model on a subset with the two-stage recipe (stage 1: projector "
@@ -300,7 +303,7 @@ def add_train_parser(sub) -> None:
     r.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations to save memory")
     r.add_argument("--precision", help="auto (bf16 autocast on GPU, fp32 on CPU), fp32, bf16-mixed, bf16 (weights)")
     r.add_argument("--max-length", type=int, help="longest example in tokens; longer ones are skipped, never cut")
-    r.add_argument("--target", choices=("A", "EA", "LEA"),
+    r.add_argument("--target", choices=TARGET_FORMATS,
                    help="response format: A (the answer, default), EA (solution first), LEA (lecture, solution)")
     r.add_argument("--save-every", type=int, metavar="STEPS", help="also checkpoint every N optimizer steps")
     r.add_argument("--seed", type=int, help="seed of stage 2 (data order, LoRA init); default 0")

@@ -105,8 +105,9 @@ class DataConfig:
 
     ``template`` wraps the ScienceQA prompt (``{prompt}``); the target follows it and is the
     only part with a loss: ``target`` "A" is ``The answer is X.``, "EA" puts the solution
-    before it and "LEA" the lecture and the solution (LLaVA's QCM-LEA). An example longer than ``max_length`` tokens is never truncated (that
-    could cut image tokens or the answer): ``on_overlong`` skips it with a count, or errors.
+    before it and "LEA" the lecture and the solution (LLaVA's QCM-LEA). An example longer
+    than ``max_length`` tokens is never truncated (that could cut image tokens or the
+    answer): ``on_overlong`` skips it with a count, or errors.
     """
 
     template: str = "USER: {prompt}\nASSISTANT:"

@@ -185,11 +185,7 @@ def evaluate_bundle(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progre
     if cfg.eval.limit is not None and cfg.eval.limit < len(pool):
         pool = pool.subset(np.arange(cfg.eval.limit))
     if cfg.eval.mode == "likelihood":
-        reasoning = None
-        if cfg.data.target != "A":
-            reasoning = [text.split(ANSWER_PREFIX)[0].strip()
-                         for text in generate_answers(bundle, pool, cfg, progress=progress)]
-        predictions = likelihood_scores(bundle, pool, cfg, progress=progress, reasoning=reasoning).argmax(axis=1)
+        predictions = predict_likelihood(bundle, pool, cfg, progress=progress)
     else:
         predictions = predict_generate(bundle, pool, cfg, progress=progress)
     metrics = score(pool, predictions)
@@ -228,8 +224,13 @@ def _letter_continuations(bundle: ModelBundle, n: int, before: str = "") -> tupl
 
 
 def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
-    """The option letter with the highest log-probability after the prompt and "The answer is"."""
-    return likelihood_scores(bundle, pool, cfg, progress=progress).argmax(axis=1)
+    """The option letter with the highest log-probability after the prompt and "The answer is"
+    (for a model trained to reason first, after the reasoning it writes greedily)."""
+    reasoning = None
+    if cfg.data.target != "A":
+        reasoning = [text.split(ANSWER_PREFIX)[0].strip()
+                     for text in generate_answers(bundle, pool, cfg, progress=progress)]
+    return likelihood_scores(bundle, pool, cfg, progress=progress, reasoning=reasoning).argmax(axis=1)
 
 
 @torch.no_grad()
