@@ -164,7 +164,8 @@ class Selector(ABC):
         if self.requires_pool and isinstance(data, np.ndarray):
             raise ConfigError(f"selector {self.name!r} reads record fields; pass a Pool, not an array")
         rng = np.random.default_rng(seed)
-        positions, scores = self._select(data, int(k), rng)
+        positions, scores, *rest = self._select(data, int(k), rng)
+        info = dict(rest[0]) if rest else {}
         positions = np.asarray(positions, dtype=np.int64)
         if len(positions) != k or len(np.unique(positions)) != k:  # a bug, not a user error
             raise AssertionError(f"{type(self).__name__} returned {len(positions)} positions "
@@ -173,11 +174,15 @@ class Selector(ABC):
             ids = [str(p) for p in positions]
         else:
             ids = [str(i) for i in data.ids[positions]]
-        info = getattr(self, "info_", {})
         return Selection(positions, ids, None if scores is None else np.asarray(scores, dtype=np.float64),
-                         self.name, self.get_params(), seed, dict(info))
+                         self.name, self.get_params(), seed, info)
 
     @abstractmethod
     def _select(self, data: Pool | np.ndarray, k: int, rng: np.random.Generator
-                ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Return (positions in selection order, per-step scores or None)."""
+                ) -> tuple[np.ndarray, np.ndarray | None] | tuple[np.ndarray, np.ndarray | None, dict[str, Any]]:
+        """Return (positions in selection order, per-step scores or None[, info]).
+
+        ``info`` (optional) is a JSON-friendly report of what the selection did (for
+        farthest-point, the k-center engine's run report); it lands in ``Selection.info``
+        and in the subset manifest.
+        """

@@ -183,8 +183,8 @@ class HandRuleSelector(Selector):
             picks.append(item)
             if len(picks) == k:
                 break
-        self.info_ = {"values_covered": int(covered.sum()), "values_total": len(covered)} if covering else {}
-        return np.asarray(picks, dtype=np.int64), None
+        info = {"values_covered": int(covered.sum()), "values_total": len(covered)} if covering else {}
+        return np.asarray(picks, dtype=np.int64), None, info
 
 
 @register_selector("image-first")
