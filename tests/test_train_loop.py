@@ -13,7 +13,7 @@ from train_utils import micro, micro_overrides, toy_data, write_manifest  # noqa
 from vlprune import load_pool
 from vlprune.errors import ConfigError, VlpruneError
 from vlprune.train.config import load_config
-from vlprune.train.loop import train
+from vlprune.train.recipe import train
 
 
 class Killed(Exception):
@@ -136,12 +136,12 @@ def test_lora_run_trains_and_evaluates(micro, toy_data):  # noqa: F811
 
 
 def test_out_of_memory_names_the_flags_that_help(micro, toy_data, monkeypatch):  # noqa: F811
-    import vlprune.train.loop as loop
+    import vlprune.train.recipe as recipe
 
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(loop, "run_stage", oom)
+    monkeypatch.setattr(recipe, "run_stage", oom)
     with pytest.raises(VlpruneError) as err:
         train(toy_data / "subset.json", load_config(overrides=micro_overrides()), micro / "run", progress=False)
     message = str(err.value)

@@ -102,7 +102,7 @@ def _literal(text: str) -> Any:
 def parse_param(name: str, text: str, default: Any) -> Any:
     """Turn an option's text into the parameter's value, guided by the default's type."""
     if name == "warm_start" and text.endswith(".json"):
-        from vlprune.select.manifest import SubsetManifest
+        from vlprune.data.subset import SubsetManifest
 
         return SubsetManifest.load(text).ids
     if isinstance(default, tuple | list) or "," in text:
@@ -146,13 +146,13 @@ def build_selector(args: argparse.Namespace):
             raise UsageError("give either --embedder or --embeddings, not both")
         if args.embedder_model:
             raise UsageError("--model applies to --embedder, not to precomputed --embeddings")
-        from vlprune.embed.base import PrecomputedEmbedder
+        from vlprune.embed.precomputed import PrecomputedEmbedder
 
         params["embedder"] = PrecomputedEmbedder.from_file(args.embeddings)
     elif args.embedder_model:
         if "embedder" not in accepted:
             raise UsageError(f"--model applies to embedding-based selectors, not {args.selector!r}")
-        from vlprune.embed.base import get_embedder
+        from vlprune.embed.spec import get_embedder
 
         params["embedder"] = get_embedder(params.get("embedder", defaults["embedder"]), model=args.embedder_model)
     return get_selector(args.selector, **params)
@@ -186,9 +186,9 @@ def add_select_parser(sub) -> None:
 
 def run_select(args: argparse.Namespace) -> int:
     from vlprune.data.export import export_llava_json
+    from vlprune.data.subset import SubsetManifest
     from vlprune.data.summary import format_summary, subset_summary
     from vlprune.io import atomic_path, check_writable
-    from vlprune.select.manifest import SubsetManifest
 
     selector = build_selector(args)
     if args.k <= 0:
@@ -200,7 +200,7 @@ def run_select(args: argparse.Namespace) -> int:
     selection = selector.select(pool, args.k, seed=args.seed)
     embedder = None
     if "embedder" in selector.param_names():
-        from vlprune.embed.base import get_embedder
+        from vlprune.embed.spec import get_embedder
 
         embedder = get_embedder(selector.embedder).describe()
     manifest = SubsetManifest.from_selection(selection, pool, embedder=embedder)
@@ -230,8 +230,8 @@ def add_inspect_parser(sub) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
+    from vlprune.data.subset import SubsetManifest
     from vlprune.data.summary import format_comparison
-    from vlprune.select.manifest import SubsetManifest
 
     manifest = SubsetManifest.load(args.manifest)
     pool = manifest.load_pool(**({"source": args.data} if args.data else {}))
@@ -334,9 +334,9 @@ def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from vlprune.data.metrics import format_metrics
     from vlprune.train.config import load_config
-    from vlprune.train.evaluate import format_metrics
-    from vlprune.train.loop import train
+    from vlprune.train.recipe import train
 
     cfg = load_config(args.config, train_overrides(args))
     result = train(args.subset, cfg, args.out, allow_mismatch=args.allow_mismatch, overwrite=args.overwrite,
@@ -360,7 +360,8 @@ def add_eval_parser(sub) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from vlprune.train.evaluate import evaluate, format_metrics
+    from vlprune.data.metrics import format_metrics
+    from vlprune.train.recipe import evaluate
 
     result = evaluate(args.run, mode=args.mode, split=args.split, limit=args.limit)
     m = result.metrics
@@ -400,7 +401,7 @@ def add_embed_parser(sub) -> None:
 
 
 def _embedder_from_args(args: argparse.Namespace):
-    from vlprune.embed.base import get_embedder
+    from vlprune.embed.spec import get_embedder
 
     params: dict[str, Any] = {}
     if args.model:

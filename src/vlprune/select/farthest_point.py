@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from vlprune.embed.base import Embedder
 from vlprune.errors import ConfigError
 from vlprune.select.base import Selector, register_selector
 from vlprune.select.kcenter import METRICS, farthest_point_order
@@ -47,7 +48,7 @@ class FarthestPointSelector(Selector):
 
     def __init__(
         self,
-        embedder: str = "default",
+        embedder: str | Embedder = "default",
         metric: str = "l2",
         start: str | int = "random",
         warm_start: Sequence[int] | Sequence[str] | None = None,
@@ -67,8 +68,8 @@ class FarthestPointSelector(Selector):
         """The matrix this selector works on: ``data`` itself, or the pool embedded."""
         if isinstance(data, np.ndarray):
             return data
-        from vlprune.embed.base import PrecomputedEmbedder
         from vlprune.embed.cache import cached_embed
+        from vlprune.embed.precomputed import PrecomputedEmbedder
 
         if isinstance(self.embedder, PrecomputedEmbedder) and isinstance(self.embedder.vectors, np.ndarray):
             # Use the vectors as they are (a memory map stays one: selected out of core).

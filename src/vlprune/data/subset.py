@@ -1,13 +1,17 @@
 """The subset manifest (``subset.json``): a selection plus everything needed to find its
 records again -- the dataset reference and fingerprint, the selector and its parameters,
-the embedder, the seed, and the ids in selection order."""
+the embedder, the seed, and the ids in selection order.
+
+It is the contract between selection and training: ``vlprune select`` writes it, the
+trainer reads it and never a selector, so it lives in the data layer below both.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,7 +19,9 @@ from vlprune._version import __version__
 from vlprune.data.pool import DatasetRef, Pool
 from vlprune.errors import ConfigError, DataError
 from vlprune.io import write_json
-from vlprune.select.base import Selection
+
+if TYPE_CHECKING:
+    from vlprune.select.base import Selection
 
 FORMAT = "vlprune.subset"
 FORMAT_VERSION = 1
