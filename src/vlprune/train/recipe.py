@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from vlprune.data.loaders import check_evaluation_split
 from vlprune.data.pool import Pool
 from vlprune.data.subset import SubsetManifest
 from vlprune.errors import ConfigError
@@ -117,6 +118,7 @@ def train(
     check_images(pool, positions, use_captions=cfg.data.caption_for_missing_images, what="subset")
     test_pool = None
     if evaluate_after:
+        check_evaluation_split(manifest.dataset.split, cfg.eval.split)
         test_pool = manifest.load_pool(split=cfg.eval.split)
         check_images(test_pool, range(len(test_pool)), use_captions=cfg.data.caption_for_missing_images,
                      what=f"{cfg.eval.split} split")
