@@ -69,7 +69,7 @@ class JointEmbedder(Embedder):
         for emb, weight in parts:
             mine = {k: v for k, v in params.items() if k in emb.param_names()}
             if mine:
-                emb = type(emb)(**{**{k: getattr(emb, k) for k in emb.param_names()}, **mine})
+                emb = type(emb).from_text(validate=False, **{**emb.get_params(), **mine})
             new_parts.append((emb, weight))
         return JointEmbedder(new_parts)
 

@@ -85,6 +85,9 @@ class Selection:
             step), same length as ``positions``.
         selector: the selector's registry name; ``params`` its hyperparameters.
         seed: the seed the selection was made with.
+        info: what the selection did (for farthest-point, the k-center engine's report).
+        embedder: the description of the embedder the selector read (None for selectors
+            that read no embeddings, or for a bare array).
 
     Example:
         >>> s = Selection(np.array([4, 1]), ["d", "a"], None, "random", {}, seed=0)
@@ -99,6 +102,7 @@ class Selection:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    embedder: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -113,7 +117,7 @@ class Selection:
             raise ConfigError(f"prefix length must lie in [0, {len(self)}], got {k}")
         scores = None if self.scores is None else self.scores[:k]
         return Selection(self.positions[:k], self.ids[:k], scores, self.selector, self.params,
-                         self.seed, self.info)
+                         self.seed, self.info, self.embedder)
 
 
 class Selector(Configurable, ABC):
@@ -157,7 +161,12 @@ class Selector(Configurable, ABC):
         else:
             ids = [str(i) for i in data.ids[positions]]
         return Selection(positions, ids, None if scores is None else np.asarray(scores, dtype=np.float64),
-                         self.name, self.json_params(), seed, info)
+                         self.name, self.json_params(), seed, info, self.embedder_info(data))
+
+    def embedder_info(self, data: Pool | np.ndarray) -> dict[str, Any] | None:
+        """The description of the embedder this selector reads ``data`` through (None when it
+        reads no embeddings); recorded in the subset manifest."""
+        return None
 
     @abstractmethod
     def _select(self, data: Pool | np.ndarray, k: int, rng: np.random.Generator
