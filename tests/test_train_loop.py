@@ -188,3 +188,28 @@ def test_stage1_on_llava_pretrain_json(micro, toy_data, tmp_path):  # noqa: F811
     train(toy_data / "subset.json", cfg, micro / "run", evaluate_after=False, progress=False)
     start = next(r for r in _events(micro / "run", "stage1") if r.get("event") == "start")
     assert start["examples"] == 9 and start["total_steps"] == 3
+
+
+def test_a_log_without_a_terminal_gets_progress_lines(micro, toy_data, caplog):  # noqa: F811
+    import logging
+
+    cfg = load_config(overrides=micro_overrides())
+    with caplog.at_level(logging.INFO, logger="vlprune"):
+        result = train(toy_data / "subset.json", cfg, micro / "run", progress=False)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("stage2: step")]
+    total = next(r for r in _events(micro / "run", "stage2") if r.get("event") == "start")["total_steps"]
+    # The last step always gets its line, with the epoch, the loss and the time left.
+    assert lines and lines[-1].startswith(f"stage2: step {total}/{total} (epoch ") and "00:00:00 left" in lines[-1]
+    assert result.evaluation is not None and len(result.evaluation.predictions) == result.metrics["count"]
+
+
+def test_train_takes_preloaded_pools(micro, toy_data):  # noqa: F811
+    from vlprune.data.subset import SubsetManifest
+
+    cfg = load_config(overrides=micro_overrides())
+    manifest = SubsetManifest.load(toy_data / "subset.json")
+    pool, test = manifest.load_pool(), manifest.load_pool(split="test")
+    result = train(manifest, cfg, micro / "run", progress=False, pool=pool, eval_pool=test)
+    assert result.evaluation.ids == [str(i) for i in test.ids]
+    with pytest.raises(ConfigError, match="the evaluation pool is split 'train'"):
+        train(manifest, cfg, micro / "other", progress=False, pool=pool, eval_pool=pool)

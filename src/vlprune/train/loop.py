@@ -112,6 +112,25 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
+class ProgressLog:
+    """Log lines "stage: step i/n (epoch e), loss l, time left", at most every ``every``
+    seconds and at the last step: what a user following a log file sees when stderr is not
+    a terminal and there is no progress bar."""
+
+    def __init__(self, stage: str, total: int, steps_per_epoch: int, start: int, *, every: float = 30.0) -> None:
+        self.stage, self.total, self.steps_per_epoch, self.start, self.every = stage, total, steps_per_epoch, start, every
+        self.last = time.monotonic()
+
+    def step(self, done: int, loss: float, elapsed: float) -> None:
+        now = time.monotonic()
+        if done < self.total and now - self.last < self.every:
+            return
+        self.last = now
+        left = elapsed / max(done - self.start, 1) * (self.total - done)
+        log.info("%s: step %d/%d (epoch %.1f), loss %.4f, %s left", self.stage, done, self.total,
+                 done / self.steps_per_epoch, loss, time.strftime("%H:%M:%S", time.gmtime(left)))
+
+
 def run_stage(
     stage_name: str,
     bundle: ModelBundle,
@@ -172,6 +191,8 @@ def run_stage(
 
     bar = tqdm(total=total, initial=start, desc=stage_name, unit="step",
                disable=not (progress and accelerator.is_main_process))
+    lines = ProgressLog(stage_name, total, steps_per_epoch, start) if bar.disable and accelerator.is_main_process \
+        else None
     t0, tokens_seen, loss = time.perf_counter(), 0, float("nan")
     order, order_epoch = None, -1
     for step in range(start, total):
@@ -207,6 +228,8 @@ def run_stage(
                          "seconds": round(elapsed, 3), "tokens_per_s": round(tokens_seen / elapsed, 1)})
         bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{tokens_seen / elapsed:.0f}")
         bar.update()
+        if lines is not None:
+            lines.step(done, loss, elapsed)
         if done < total and (done % steps_per_epoch == 0 or (cfg.save_every and done % cfg.save_every == 0)):
             if accelerator.is_main_process:
                 save_checkpoint(checkpoint, trainable=trainable_state(model), optimizer=optimizer,

@@ -58,6 +58,16 @@ class EvalResult:
     def results(self) -> dict[str, int]:
         return {pid: int(p) for pid, p in zip(self.ids, self.predictions, strict=True)}
 
+    @classmethod
+    def read(cls, run: RunDir) -> EvalResult:
+        """The evaluation a finished run wrote (``metrics.json`` and ``predictions.json``)."""
+        import json
+
+        results = json.loads(run.predictions.read_text(encoding="utf-8"))["results"]
+        metrics = json.loads(run.metrics.read_text(encoding="utf-8"))
+        return cls(list(results), np.array(list(results.values()), dtype=np.int64), metrics,
+                   (run.metrics, run.predictions))
+
 
 # -- parsing and result files -------------------------------------------------------------
 def parse_answer(text: str, n_choices: int) -> int:

@@ -60,11 +60,15 @@ STAGE1_VERSION = 1
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns: the run folder and the evaluation metrics (None when
-    evaluation was turned off)."""
+    """What :func:`train` returns: the run folder, and the evaluation (its metrics and the
+    predicted choice per problem) unless evaluation was turned off."""
 
     run_dir: Path
-    metrics: dict[str, Any] | None
+    evaluation: EvalResult | None
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        return None if self.evaluation is None else self.evaluation.metrics
 
 
 def train(
@@ -77,6 +81,8 @@ def train(
     evaluate_after: bool = True,
     on_step: StepCallback | None = None,
     progress: bool | None = None,
+    pool: Pool | None = None,
+    eval_pool: Pool | None = None,
 ) -> TrainResult:
     """Train a LLaVA model on a subset with the two-stage recipe and score it on ScienceQA test.
 
@@ -94,6 +100,9 @@ def train(
         evaluate_after: score the trained model on ``config.eval.split`` (default test).
         on_step: called after every optimizer step with (stage, step, total).
         progress: show progress bars (default: when stderr is a terminal).
+        pool, eval_pool: the subset's pool and the evaluation split, when the caller has
+            them loaded already (a comparison grid trains many subsets of one pool); they
+            are checked against the manifest like a pool loaded here.
 
     Example:
         >>> from vlprune.train import load_config, train
@@ -111,7 +120,7 @@ def train(
 
     # 1. The data: the subset's pool and the evaluation split of the same dataset.
     manifest = subset if isinstance(subset, SubsetManifest) else SubsetManifest.load(subset)
-    pool = manifest.load_pool()
+    pool = manifest.load_pool() if pool is None else pool
     positions = manifest.positions_in(pool, allow_mismatch=allow_mismatch)
     if len(positions) == 0:
         raise ConfigError("the subset is empty: nothing to train on")
@@ -119,7 +128,10 @@ def train(
     test_pool = None
     if evaluate_after:
         check_evaluation_split(manifest.dataset.split, cfg.eval.split)
-        test_pool = manifest.load_pool(split=cfg.eval.split)
+        test_pool = manifest.load_pool(split=cfg.eval.split) if eval_pool is None else eval_pool
+        if test_pool.reference.split != cfg.eval.split:
+            raise ConfigError(f"the evaluation pool is split {test_pool.reference.split!r}, the config "
+                              f"says eval.split={cfg.eval.split!r}")
         check_images(test_pool, range(len(test_pool)), use_captions=cfg.data.caption_for_missing_images,
                      what=f"{cfg.eval.split} split")
 
@@ -132,7 +144,7 @@ def train(
     run = open_run_dir(out, cfg.to_dict(), manifest.to_dict(), overwrite=overwrite, write=False)
     if run.metrics.exists() and evaluate_after and not overwrite:
         log.info("%s is complete; delete metrics.json (or --overwrite) to redo it", run.path)
-        return TrainResult(run.path, json.loads(run.metrics.read_text(encoding="utf-8")))
+        return TrainResult(run.path, EvalResult.read(run))
     with out_of_memory_hint(cfg, "building the model"):
         bundle = build_model(cfg, pool)
     open_run_dir(out, cfg.to_dict(), manifest.to_dict(), overwrite=overwrite, write=main)
@@ -181,16 +193,16 @@ def train(
         accelerator.wait_for_everyone()
 
     # 4. Evaluation (deterministic; on the main process).
-    metrics = None
+    evaluation = None
     if evaluate_after and main:
         assert test_pool is not None
-        result = evaluate_bundle(bundle, test_pool, cfg, progress=progress)
-        write_results(run, result)
-        metrics = result.metrics
-        train_log.write({"event": "done", "stage": "eval", "accuracy": metrics["accuracy"],
-                         "count": metrics["count"], "seconds_total": round(time.perf_counter() - started, 1)})
+        evaluation = evaluate_bundle(bundle, test_pool, cfg, progress=progress)
+        evaluation.files = write_results(run, evaluation)
+        train_log.write({"event": "done", "stage": "eval", "accuracy": evaluation.metrics["accuracy"],
+                         "count": evaluation.metrics["count"],
+                         "seconds_total": round(time.perf_counter() - started, 1)})
     accelerator.wait_for_everyone()
-    return TrainResult(run.path, metrics)
+    return TrainResult(run.path, evaluation)
 
 
 def _hash(*parts: Any) -> str:
