@@ -213,6 +213,10 @@ def add_inspect_parser(sub, common) -> None:
     p.add_argument("--allow-mismatch", action="store_true",
                    help="accept a dataset whose fingerprint differs from the manifest's")
     p.add_argument("--top", type=int, default=15, help="rows shown per table (default 15)")
+    p.add_argument("--card", nargs="?", const="-", metavar="FILE",
+                   help="write a markdown subset card for publishing the subset (make-up against the pool, "
+                        "selector, parameters, seed, hashes, versions, the command that reproduces it) to "
+                        "FILE, or to stdout without FILE")
     p.set_defaults(func=run_inspect)
 
 
@@ -220,9 +224,26 @@ def run_inspect(args: argparse.Namespace) -> int:
     from vlprune.data.subset import SubsetManifest
     from vlprune.data.summary import format_comparison
 
+    if args.card and args.card != "-":
+        from vlprune.io import check_outputs, check_writable
+
+        check_outputs({"--card": args.card}, [args.manifest, args.data])
+        check_writable(args.card)
     manifest = SubsetManifest.load(args.manifest)
     pool = manifest.load_pool(**({"source": args.data} if args.data else {}))
     positions = manifest.positions_in(pool, allow_mismatch=args.allow_mismatch)
+    if args.card:
+        from vlprune.io import atomic_open
+        from vlprune.select.card import subset_card
+
+        card = subset_card(manifest, pool, path=args.manifest, positions=positions, top=args.top)
+        if args.card == "-":
+            print(card)
+            return 0
+        with atomic_open(args.card, "w", encoding="utf-8") as f:
+            f.write(card)
+        print(f"wrote {args.card}")
+        return 0
     print(f"{args.manifest}: {manifest.selector} selection of {manifest.k} from {len(pool)} "
           f"({pool.reference.loader}, split {pool.reference.split}), seed {manifest.seed}")
     print(format_comparison(pool, positions, top=args.top))
