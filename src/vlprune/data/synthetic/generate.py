@@ -25,7 +25,9 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
+import signal
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from vlprune.data.synthetic import render
 from vlprune.data.synthetic.catalog import CUMULATIVE, SKILLS
 from vlprune.data.synthetic.core import Ctx, Item, Skill
 from vlprune.errors import ConfigError
+from vlprune.io import make_temp_dir
 
 SPLIT_CODES: dict[str, int] = {"train": 0, "val": 1, "test": 2}
 #: Share of problems that are near-duplicates (variants) of an earlier problem in their split.
@@ -198,6 +201,36 @@ def _work(task: tuple[int, str, int, int, str]) -> list[tuple[str, dict[str, Any
     return rows
 
 
+def _init_worker(parent: int) -> None:
+    # Workers leave Ctrl-C to the parent, which stops them all at once (see _stop_workers);
+    # each would otherwise print its own traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent that is killed outright cannot stop them: they stop themselves, instead of
+    # generating on into a folder that nobody will use (and keeping it locked, see io.work_dir).
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop now: drop the queued chunks and kill the running ones. The executor's own
+    shutdown waits for every running chunk to finish, over a minute after a Ctrl-C."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
 def _check_sizes(sizes: Mapping[str, int]) -> dict[str, int]:
     unknown = set(sizes) - set(SPLIT_CODES)
     if unknown:
@@ -247,7 +280,7 @@ def generate_dataset(
     workers = max(1, int(workers))
 
     tasks = [(seed, split, a, min(a + CHUNK, n), "") for split, n in sizes.items() for a in range(0, n, CHUNK)]
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
+    tmp = make_temp_dir(root.parent, prefix=f".{root.name}.", suffix=".tmp")
     try:
         tasks = [(*t[:4], str(tmp)) for t in tasks]
         results: list[list[tuple[str, dict[str, Any], str | None]]] = [[] for _ in tasks]
@@ -260,11 +293,17 @@ def generate_dataset(
                     results[t] = _work(task)
                     bar.update(len(results[t]))
             else:
-                with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+                pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
+                                           initargs=(os.getpid(),))
+                try:
                     futures = {pool.submit(_work, task): t for t, task in enumerate(tasks)}
                     for future in as_completed(futures):
                         results[futures[future]] = future.result()
                         bar.update(len(results[futures[future]]))
+                except BaseException:
+                    _stop_workers(pool)
+                    raise
+                pool.shutdown()
 
         problems: dict[str, dict[str, Any]] = {}
         captions: dict[str, str] = {}
