@@ -529,12 +529,27 @@ def _attach_dash_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _shown_nowhere_else(record: logging.LogRecord) -> bool:
+    """False for a record a library's own handler has printed already (huggingface_hub has
+    one and still passes its records up to ours): each message is shown once."""
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None and logger is not logging.root:
+        if logger.handlers:
+            return False
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_attach_dash_values(list(sys.argv[1:] if argv is None else argv)))
     quiet, debug = getattr(args, "quiet", False), getattr(args, "debug", False)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="vlprune: %(message)s", stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_shown_nowhere_else)
     if getattr(args, "cache_dir", None):
         os.environ["VLPRUNE_CACHE_DIR"] = args.cache_dir  # read by vlprune.io.cache_dir, in every layer
     from vlprune.errors import VlpruneError
