@@ -201,13 +201,14 @@ def _work(task: tuple[int, str, int, int, str]) -> list[tuple[str, dict[str, Any
     return rows
 
 
-def _init_worker(parent: int) -> None:
+def _init_worker() -> None:
     # Workers leave Ctrl-C to the parent, which stops them all at once (see _stop_workers);
     # each would otherwise print its own traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A parent that is killed outright cannot stop them: they stop themselves, instead of
     # generating on into a folder that nobody will use (and keeping it locked, see io.work_dir).
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    # (The parent is whoever started the worker: this process, or a fork server.)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -293,8 +294,7 @@ def generate_dataset(
                     results[t] = _work(task)
                     bar.update(len(results[t]))
             else:
-                pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker,
-                                           initargs=(os.getpid(),))
+                pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), initializer=_init_worker)
                 try:
                     futures = {pool.submit(_work, task): t for t, task in enumerate(tasks)}
                     for future in as_completed(futures):
