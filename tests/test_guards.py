@@ -654,3 +654,10 @@ def test_a_hub_dataset_fails_at_once_when_the_hub_is_unreachable(tmp_path, capsy
                            "local cache")
     assert "--data PATH" in line and "Retrying" not in result[2]
     assert not out.exists()
+
+
+def test_a_missing_model_folder_is_named_without_asking_the_hub(data, tmp_path, capsys, cache, no_hub):
+    folder = tmp_path / "models" / "clip"
+    result = cli(capsys, "-q", "embed", "--embedder", "clip", "--model", str(folder), *sqa(data),
+                 "--out", str(tmp_path / "e.npy"), keep=(data,))
+    refused(result, f"cannot load CLIP model '{folder}': there is no such folder (--model PATH takes")

@@ -44,6 +44,14 @@ def is_hub_id(name: str) -> bool:
     return isinstance(name, str) and not Path(name).expanduser().exists() and bool(_HUB_ID.match(name))
 
 
+def _is_missing_path(name: str) -> bool:
+    """A name written as a path (absolute, ``./``, ``~``, or more than one ``/``) that does
+    not exist: a hub id cannot look like that."""
+    if not isinstance(name, str) or Path(name).expanduser().exists():
+        return False
+    return Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1
+
+
 def hub_endpoint() -> tuple[str, int]:
     """(host, port) the probe connects to: the hub's (``HF_ENDPOINT``), or the HTTPS proxy's
     when one is configured for it."""
@@ -110,9 +118,13 @@ def require_models(*models: tuple[str | None, str, str]) -> list[str]:
     :class:`ConfigError` naming it, how to pass a local folder, and how to download it.
 
     Example:
-        >>> require_models(("/a/local/folder", "CLIP model", "--model PATH"), (None, "LLM", "--llm PATH"))
+        >>> require_models((".", "CLIP model", "--model PATH"), (None, "LLM", "--llm PATH"))
         []
     """
+    for name, what, flag in models:
+        if name and _is_missing_path(name):
+            raise ConfigError(f"cannot load {what} {name!r}: there is no such folder ({flag} takes a local "
+                              "folder or a hub id such as owner/name)")
     hub_ids = [(name, what, flag) for name, what, flag in models if name and is_hub_id(name)]
     if not hub_ids:
         return []
@@ -139,7 +151,7 @@ def hub_models(*models: tuple[str | None, str, str]) -> Iterator[None]:
     them; otherwise nothing changes.
 
     Example:
-        >>> with hub_models(("/a/local/folder", "CLIP model", "--model PATH")):
+        >>> with hub_models((".", "CLIP model", "--model PATH")):
         ...     pass
     """
     cached = require_models(*models)
