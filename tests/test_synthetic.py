@@ -32,6 +32,18 @@ def _read(root: Path) -> tuple[dict, dict, dict]:
                  for name in ("problems.json", "pid_splits.json", "captions.json"))
 
 
+def _content_digest(root: Path) -> str:
+    """sha256 over the three JSON files and every image's pixels (not its PNG bytes, which
+    depend on the zlib build)."""
+    h = hashlib.sha256()
+    for name in ("problems.json", "pid_splits.json", "captions.json"):
+        h.update((root / name).read_bytes())
+    for p in sorted((root / "images").rglob("image.png")):
+        with Image.open(p) as img:
+            h.update(str(p.relative_to(root)).encode() + np.asarray(img).tobytes())
+    return h.hexdigest()
+
+
 def _tree_digest(root: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under root."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -167,6 +179,16 @@ def test_different_seeds_differ_and_smaller_sizes_are_prefixes(tmp_path: Path) -
     assert all(small[k] == p0[k] for k in small)
 
 
+#: _content_digest of the tiny dataset, seed 0, for the current GENERATOR_VERSION. A change of
+#: the generated data must bump GENERATOR_VERSION (cached copies are keyed by it); then update
+#: both numbers here. Refactors (e.g. of the skill tables) must leave it unchanged.
+PINNED_TINY = (2, "23d122faf96fe7de6d38269cd551b7e4fb95e9ae0d1745ebe6799381cfaadf67")
+
+
+def test_tiny_dataset_is_pinned_to_the_generator_version(tiny: Path) -> None:
+    assert (GENERATOR_VERSION, _content_digest(tiny)) == PINNED_TINY
+
+
 def test_make_problem_is_a_pure_function_of_its_key() -> None:
     later_first = [gen.make_problem(5, "val", i).problem for i in (9, 3, 7)]
     in_order = {i: gen.make_problem(5, "val", i).problem for i in (3, 7, 9)}
@@ -200,6 +222,23 @@ def test_catalog_breadth() -> None:
     assert 0.35 < sum(w for s, w in zip(SKILLS, WEIGHTS, strict=True) if s.image) < 0.65
     assert abs(WEIGHTS.sum() - 1) < 1e-9 and np.all(np.diff(WEIGHTS) < 0)
     assert WEIGHTS[0] / WEIGHTS[-1] > 100  # long tail
+
+
+def test_skill_tables_are_checked_by_the_builder() -> None:
+    from vlprune.data.synthetic import natural
+    from vlprune.data.synthetic.core import SKILL_COLUMNS, build_skills
+
+    row = dict(natural.SKILL_TABLE[0])
+    assert set(row) <= set(SKILL_COLUMNS) and build_skills("x", [row])[0].subject == "x"
+    assert build_skills("x", [row])[0].max_choices == 5  # the default of a column left out
+    with pytest.raises(RuntimeError, match=r"row 0 \('animal_class'\): unknown columns \['grade'\], missing \['grades'\]"):
+        build_skills("x", [{**{k: v for k, v in row.items() if k != "grades"}, "grade": (1, 3)}])
+    with pytest.raises(RuntimeError, match="grades must satisfy"):
+        build_skills("x", [{**row, "grades": (5, 3)}])
+    with pytest.raises(RuntimeError, match="max_choices must be 2..5"):
+        build_skills("x", [{**row, "max_choices": 6}])
+    with pytest.raises(RuntimeError, match="non-empty text"):
+        build_skills("x", [{**row, "rule": ""}])
 
 
 def test_text_lengths(sample: dict[str, list[gen.MadeProblem]]) -> None:
