@@ -5,14 +5,15 @@ the correct answer, the distractors, the worked solution and, for image skills, 
 draws the picture plus a caption describing it. The driver (:mod:`.generate`) shuffles the
 choices, adds the skill's lecture and curriculum labels and writes the files.
 
-Randomness comes from two streams that the driver derives from (seed, split, index):
+The driver picks the skill, the grade and the number of choices (the problem's *plan*) from a
+stream of its own; the skill then draws from two streams derived from (seed, split, index):
 
-* ``ctx.r`` (the *content* stream) decides everything that fixes the answer: the skill, the
-  grade, which facts are asked about, the numbers, the picture's content.
+* ``ctx.r`` (the *content* stream) decides everything else that fixes the answer: which facts
+  are asked about, the numbers, the picture's content.
 * ``ctx.s`` (the *surface* stream) decides details that never change the answer: people's
   names, irrelevant place names, small shifts of the picture.
 
-A near-duplicate problem reuses another problem's content stream with its own surface stream and
+A near-duplicate problem reuses another problem's plan and content streams with its own surface stream and
 its own choice order, so it is "the same problem with a name changed and the choices reordered".
 """
 
