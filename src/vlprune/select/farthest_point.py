@@ -6,13 +6,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from vlprune.embed.base import Embedder
 from vlprune.errors import ConfigError
-from vlprune.select.base import Selector, register_selector
+from vlprune.select.base import register_selector
+from vlprune.select.embedding import EmbeddingSelector
 from vlprune.select.kcenter import METRICS, farthest_point_order
 
 
 @register_selector("farthest-point")
-class FarthestPointSelector(Selector):
+class FarthestPointSelector(EmbeddingSelector):
     """Choose records that are far apart: each new record maximises its distance to the
     nearest record already chosen (Gonzalez's greedy k-center).
 
@@ -47,7 +49,7 @@ class FarthestPointSelector(Selector):
 
     def __init__(
         self,
-        embedder: str = "default",
+        embedder: str | Embedder = "default",
         metric: str = "l2",
         start: str | int = "random",
         warm_start: Sequence[int] | Sequence[str] | None = None,
@@ -63,19 +65,6 @@ class FarthestPointSelector(Selector):
         self.dtype = dtype
         self.device = device
 
-    def embeddings(self, data) -> np.ndarray:
-        """The matrix this selector works on: ``data`` itself, or the pool embedded."""
-        if isinstance(data, np.ndarray):
-            return data
-        from vlprune.embed.base import PrecomputedEmbedder
-        from vlprune.embed.cache import cached_embed
-
-        if isinstance(self.embedder, PrecomputedEmbedder) and isinstance(self.embedder.vectors, np.ndarray):
-            # Use the vectors as they are (a memory map stays one: selected out of core).
-            return self.embedder.vectors_for(data)
-
-        return cached_embed(self.embedder, data)
-
     def _warm_positions(self, data) -> np.ndarray | None:
         if self.warm_start is None or len(self.warm_start) == 0:
             return None
@@ -90,9 +79,7 @@ class FarthestPointSelector(Selector):
         if self.metric not in METRICS:
             raise ConfigError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
         warm = self._warm_positions(data)
-        X = self.embeddings(data)
-        if len(X) != len(data):
-            raise ConfigError(f"embeddings have {len(X)} rows for {len(data)} records")
+        X = self.embeddings(data, k)
         start = self.start
         if isinstance(start, str) and start.lstrip("-").isdigit():
             start = int(start)
