@@ -119,10 +119,27 @@ def test_bounds_skip_most_rows_on_clustered_data_and_stay_exact(blobs):
     assert result.order.tolist() == farthest_point_order(blobs, k, start=0, backend="numpy").order.tolist()
 
 
-def test_bounds_fall_back_to_streaming_and_probe_again(gauss):
-    """On isotropic data the bounds fail: the engine streams, regroups and probes (regrouping
-    less often than at every doubling, 4, 8, ..., 128, once they rule out nothing), and the
-    order is still the exact one, over several blocks."""
+def test_bounds_notice_isotropic_data_and_keep_streaming():
+    """Before regrouping, a sample says whether fresh groups would rule rows out: on isotropic
+    data they would not, so the engine streams without building them; on clustered data it
+    builds them and skips most rows. Same order as streaming either way."""
+    X = np.random.default_rng(2).normal(size=(20_000, 64)).astype(np.float32)
+    result = farthest_point_order(X, 150, start=0, backend="bounds")
+    assert result.info["regroups"] == 0 and result.info["regroups_skipped"] == 2  # at 64 and 128
+    assert result.info["dense_steps"] == 150
+    assert result.order.tolist() == farthest_point_order(X, 150, start=0, backend="numpy").order.tolist()
+    Xc = clustered(20_000, 16, 40)
+    result = farthest_point_order(Xc, 300, start=0, backend="bounds")
+    assert result.info["regroups"] >= 2 and result.info["sparse_steps"] > 150
+    assert result.order.tolist() == farthest_point_order(Xc, 300, start=0, backend="numpy").order.tolist()
+
+
+def test_bounds_fall_back_to_streaming_and_probe_again(gauss, monkeypatch):
+    """When fresh groups fail on isotropic data (here built without asking the sample): the
+    engine streams, regroups and probes (regrouping less often than at every doubling, 4, 8,
+    ..., 128, once they rule out nothing), and the order is still the exact one, over
+    several blocks."""
+    monkeypatch.setattr(BoundsEngine, "_regroup_pays", lambda self, position, w: True)
     M = StreamedMatrix(gauss, block_rows=256)
     engine = BoundsEngine(M, first_regroup=4, dense_fraction=0.3)
     nxt, order = 3, []

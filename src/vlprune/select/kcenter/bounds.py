@@ -35,9 +35,12 @@ and each row's distance ``dist(x, g)`` to it:
 * **When bounds do not help** (isotropic data in high dimension: every distance is about
   the same), a step whose surviving rows exceed ``dense_fraction`` of the matrix streams the
   whole matrix instead (a *fallback*), and the engine stays in that streaming mode, trying
-  the bounds again at regroups and at probes spaced 16, 32, then 64 steps apart. When fresh
-  groups rule out almost nothing, the engine has noticed that bounds do not pay on these
-  data: it skips the next regrouping and probes only every 256 steps, so such data cost the
+  the bounds again at regroups and at probes spaced 16, 32, then 64 steps apart. Before each
+  regrouping the engine estimates, on a systematic sample of rows (a few hundredths of a
+  pass), how many rows fresh groups would leave; when that is more than ``dense_fraction``
+  it has noticed that bounds do not pay on these data and keeps streaming without building
+  them (``regroups_skipped``); when fresh groups nonetheless rule out almost nothing, it
+  skips the next regrouping and probes only every 256 steps. So such data cost the
   streaming loop plus a few percent.
 
 Cost: the streaming loop's memory (the matrix, read in place) plus about 40 bytes a row and
@@ -166,7 +169,7 @@ class BoundsEngine:
         self._hopeless = self._fresh_groups = False
         self.dense_run = 0
         self.counts = {"dense_steps": 0, "sparse_steps": 0, "rows_computed": 0, "fallbacks": 0,
-                       "regroups": 0}
+                       "regroups": 0, "regroups_skipped": 0}
         # Slack (a distance) that covers the float32 error of every quantity a bound compares:
         # the squared distances computed by products (the row's to the centre, the centre's to
         # a centroid: sqrt of their error bound each), the rounding of centred coordinates
@@ -221,7 +224,10 @@ class BoundsEngine:
         if self.n_centres >= self.next_regroup:
             self.next_regroup *= 2
             if self.n_centres <= self.max_groups:
-                self._regroup()
+                if self._regroup_pays(position, w):
+                    self._regroup()
+                else:
+                    self.counts["regroups_skipped"] += 1
         elif not self.sparse and self.groups is not None and self.dense_run >= self.probe_every:
             # Bounds tighten as the cover does: try them again, less often after each miss.
             self.groups.refresh(self.m2)
@@ -238,7 +244,34 @@ class BoundsEngine:
         return {"engine": self.name, "dtype": str(self.M.X.dtype), "product": product_mode(self.M),
                 "rows_computed": c["rows_computed"], "rows_skipped": self.M.n * steps - c["rows_computed"],
                 "dense_steps": c["dense_steps"], "sparse_steps": c["sparse_steps"],
-                "fallbacks": c["fallbacks"], "regroups": c["regroups"]}
+                "fallbacks": c["fallbacks"], "regroups": c["regroups"], "regroups_skipped": c["regroups_skipped"]}
+
+    def _regroup_pays(self, position: int, w: np.ndarray) -> bool:
+        """Whether fresh groups would rule out enough rows to be worth building (two passes
+        over the matrix, the time of several steps), judged on a systematic sample of rows:
+        their cells' centroids estimated from the sample, and the bound for the latest
+        centre. On data where bounds prune nothing (isotropic, high dimension) this keeps the
+        engine streaming at the cost of a few hundredths of a pass."""
+        n = self.M.n
+        # About 8 rows a cell, within one block's temporaries.
+        size = min(max(2048, 8 * self.n_centres), self.M.temp_rows)
+        if size < 512 or size >= n // 4:  # too few rows to judge, or as costly as the regrouping
+            return True
+        idx = np.unique(np.linspace(0, n - 1, size).round().astype(np.int64))
+        m2 = self.m2[idx]
+        live = m2 > -np.inf
+        idx, m2 = idx[live], m2[live]
+        Y = self.M.centred_rows(idx)
+        present, inv = np.unique(self.assign[idx], return_inverse=True)
+        onehot = scipy.sparse.csr_matrix((np.ones(len(idx), np.float32), (inv, np.arange(len(idx)))),
+                                         shape=(len(present), len(idx)))
+        C = (onehot @ Y) / np.bincount(inv)[:, None].astype(np.float32)
+        Y -= C[inv]
+        dist = np.sqrt(np.einsum("ij,ij->i", Y, Y))
+        C -= w
+        dc = np.sqrt(np.einsum("ij,ij->i", C, C))
+        need = np.sqrt(np.maximum(m2, 0)) + dist > dc[inv] - self.slack
+        return bool(need.mean() < self.dense_limit / n)
 
     def _regroup(self) -> None:
         self.groups = _Groups(self.M, self.assign.copy(), self.n_centres)
