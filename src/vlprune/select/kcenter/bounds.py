@@ -52,7 +52,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 
 from vlprune.select.kcenter.matrix import EPS32, StreamedMatrix, nearest_centres
 from vlprune.select.kcenter.streaming import product_mode, stream_step
@@ -74,6 +73,8 @@ class _Groups:
         # The centroid, not the cell's centre point, is the reference: in high dimension a row
         # is ~sqrt(2) times nearer its cell's centroid than to another row of the cell. Any
         # point would keep the bounds valid, so the float32 sums need not be exact.
+        import scipy.sparse  # here: runs that never group do not pay for the import
+
         sums = np.zeros((n_groups, M.d), np.float64)
         for r0, r1, Y in _centred_blocks(M):
             present, inv = np.unique(gid[r0:r1], return_inverse=True)
@@ -257,6 +258,7 @@ class BoundsEngine:
         size = min(max(2048, 8 * self.n_centres), self.M.temp_rows)
         if size < 512 or size >= n // 4:  # too few rows to judge, or as costly as the regrouping
             return True
+        import scipy.sparse
         idx = np.unique(np.linspace(0, n - 1, size).round().astype(np.int64))
         m2 = self.m2[idx]
         live = m2 > -np.inf
