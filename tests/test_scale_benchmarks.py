@@ -38,6 +38,14 @@ def test_grid_benchmark_prints_every_method_and_a_valid_order():
     assert out.splitlines()[-1].startswith("per-step check: PASS")
 
 
+def test_paired_benchmark_times_both_engines_and_checks_their_orders():
+    out = run("bench_kcenter_paired.py", "--n", "3000", "--d", "16", "--k", "40", "--check-sample", "0")
+    ratios = {ln.split()[0]: float(ln.split()[-1]) for ln in out.splitlines()
+              if ln.strip().startswith(("floor ", "auto (", "numpy "))}
+    assert set(ratios) == {"floor", "auto", "numpy"} and ratios["floor"] == 1.0
+    assert out.splitlines()[-1].startswith("verdict: PASS (orders identical: True")
+
+
 def test_selector_benchmark_says_valid_and_fails_on_a_wrong_order():
     args = ["--n", "3000", "--d", "16", "--k", "40"]
     assert run("bench_farthest_point.py", *args).splitlines()[-1].startswith("verdict: valid")

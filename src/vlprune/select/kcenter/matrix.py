@@ -14,9 +14,10 @@ once to float32), and computes squared distances to a centre ``w`` as
 where ``a_i`` is the vector the product reads. Rows far from the origin therefore have to be
 centred *before* the product: multiplying the raw rows and subtracting ``mu . w`` afterwards
 leaves an error proportional to ``|mu|``, which swamps the distances once the mean lies far
-beyond the data's spread (at offset 1e4 with spread 0.05 a step then picks a point at 4% of
-the true farthest distance). Centring a block costs a copy per step (about 2.5x the time of a
-step on a two-core machine), so it is done only where it matters:
+beyond the data's spread (at offset 1e4 with spread 0.05, d = 8, a step then picked a point
+19% short of the true farthest distance). Centring costs a copy per chunk per step (1.7-1.8x
+the time of a step, ``benchmarks/bench_kcenter_product.py``), so it is done only where it
+matters:
 
 * ``centre_rows`` (the *centred product*): when ``|mu| > RAW_PRODUCT_OFFSET * R`` (``R`` the
   largest centred norm), each chunk of rows is centred into an L2-sized buffer and multiplied
