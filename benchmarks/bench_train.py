@@ -53,13 +53,14 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from vlprune import RandomSelector, SubsetManifest, load_pool
+    from vlprune.data.metrics import format_metrics
     from vlprune.io import cache_dir
     from vlprune.train.base import pretrain_base
     from vlprune.train.checkpoint import TrainLog
     from vlprune.train.config import load_config
-    from vlprune.train.evaluate import format_metrics
-    from vlprune.train.loop import make_accelerator, train
+    from vlprune.train.loop import make_accelerator
     from vlprune.train.model import build_model
+    from vlprune.train.recipe import train
 
     started = time.perf_counter()
     pool = load_pool("synthetic", size=args.size)

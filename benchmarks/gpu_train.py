@@ -88,7 +88,7 @@ def main() -> None:
 
     from vlprune import RandomSelector, SubsetManifest, load_pool
     from vlprune.train.config import load_config
-    from vlprune.train.loop import train
+    from vlprune.train.recipe import train
 
     if args.cpu_smoke:
         preset, n_train, n_test, image_size = "tiny", 32, 16, 32

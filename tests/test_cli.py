@@ -67,7 +67,7 @@ def test_select_on_the_real_sample_and_inspect(sample_dir, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--k", "0", "--size", "tiny"], "--k must be positive"),
+    (["--k", "0", "--size", "tiny"], "k must be positive"),
     (["--k", "500", "--size", "tiny"], "k=500 is larger than the pool (200 records)"),
     (["--k", "5", "--size", "tiny", "--selector", "nope"], "unknown selector 'nope'"),
     (["--k", "5", "--size", "tiny", "--selector", "stratified", "--by", "colour"], "field 'colour'"),

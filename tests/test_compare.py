@@ -10,7 +10,7 @@ from vlprune.cli import main
 from vlprune.compare import GridConfig, aggregate, compare, mean_ci, paired_bootstrap, versus_random
 from vlprune.compare.grid import run_grid
 from vlprune.compare.scorers import Scorer, ScoreResult, scorers
-from vlprune.compare.stats import category_accuracy, chance_accuracy
+from vlprune.data.metrics import category_accuracy, chance_accuracy
 from vlprune.data.schema import CATEGORIES
 from vlprune.errors import ConfigError
 

@@ -66,7 +66,7 @@ def test_check_finds_bad_parameters_before_any_data_is_read():
         MiniLMEmbedder(dtype="float8").check()
     with pytest.raises(ConfigError, match="fields must be a list"):
         MiniLMEmbedder(fields="question").check()
-    with pytest.raises(ConfigError, match="size must be a positive integer"):
+    with pytest.raises(ConfigError, match="size must be >= 1"):
         get_embedder("pixels", size=0).check()
 
 

@@ -97,7 +97,7 @@ def test_clip_bad_parameters_and_missing_model(pool, tmp_path):
         CLIPEmbedder(model="x", join="sum").embed(pool)
     with pytest.raises(ConfigError, match="caption must be one of"):
         CLIPEmbedder(model="x", caption="sometimes").embed(pool)
-    with pytest.raises(ConfigError, match="batch_size must be a positive integer"):
+    with pytest.raises(ConfigError, match="batch_size must be >= 1"):
         CLIPEmbedder(model="x", batch_size=0).embed(pool)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"cannot load CLIP model .*empty.*\(folder\)"):

@@ -289,7 +289,7 @@ def test_selector_backends_agree_and_read_precomputed_memmaps(tmp_path, blobs):
     assert a.positions.tolist() == b.positions.tolist()
     assert FarthestPointSelector().get_params()["backend"] == "auto"
 
-    from vlprune.embed.base import PrecomputedEmbedder
+    from vlprune.embed.precomputed import PrecomputedEmbedder
 
     np.save(tmp_path / "e.npy", blobs)
     mm = np.load(tmp_path / "e.npy", mmap_mode="r")

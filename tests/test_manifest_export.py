@@ -14,8 +14,10 @@ def test_manifest_round_trip(tmp_path):
     pool = random_pool(40)
     sel = FarthestPointSelector(embedder="tfidf").select(pool, 7, seed=3)
     path = tmp_path / "subset.json"
-    SubsetManifest.from_selection(sel, pool, embedder={"name": "tfidf"}).save(path)
+    SubsetManifest.from_selection(sel, pool).save(path)
     raw = json.loads(path.read_text())
+    # The embedder's provenance comes with the selection, the same from Python as from the CLI.
+    assert raw["embedder"]["name"] == "tfidf" and raw["embedder"]["fingerprint"].startswith("sha256:")
     assert raw["format"] == "vlprune.subset" and raw["format_version"] == 1
     assert raw["k"] == 7 and raw["seed"] == 3 and raw["ids"] == sel.ids
     assert raw["dataset"]["fingerprint"] == pool.fingerprint and raw["dataset"]["size"] == 40

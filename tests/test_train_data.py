@@ -18,10 +18,11 @@ from vlprune.train.data import (
     caption_examples,
     check_images,
     collate,
+    make_encoder,
     problem_examples,
     problem_prompt,
 )
-from vlprune.train.loop import TokenLoss, make_encoder
+from vlprune.train.loop import TokenLoss
 from vlprune.train.model import build_model
 
 

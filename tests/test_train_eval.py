@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-import vlprune.train.evaluate as ev
+import vlprune.train.predict as ev
 from train_utils import micro, micro_overrides, toy_data  # noqa: F401  (fixtures)
 from vlprune import load_pool
+from vlprune.data.metrics import format_metrics, score_predictions
 from vlprune.data.pool import DatasetRef, Pool, records_to_table
 from vlprune.data.schema import validate_problem
 from vlprune.train.config import load_config
-from vlprune.train.data import problem_prompt
-from vlprune.train.loop import make_encoder
+from vlprune.train.data import make_encoder, problem_prompt
+from vlprune.train.recipe import evaluate
 
 
 def _hand_pool() -> Pool:
@@ -36,7 +37,7 @@ def _hand_pool() -> Pool:
 
 
 def test_metrics_match_hand_computed_values():
-    m = ev.score(_hand_pool(), [0, 0, 2, -1])  # right, wrong, right, unparsed
+    m = score_predictions(_hand_pool(), [0, 0, 2, -1])  # right, wrong, right, unparsed
     assert (m["correct"], m["count"], m["accuracy"]) == (2, 4, 0.5)
     expected = {"NAT": (1, 2), "SOC": (0, 1), "LAN": (1, 1), "TXT": (0, 2), "IMG": (1, 2), "NO": (1, 1),
                 "G1-6": (1, 2), "G7-12": (1, 2)}
@@ -51,9 +52,9 @@ def test_metrics_match_hand_computed_values():
 
 def test_empty_category_has_no_accuracy():
     pool = _hand_pool().subset([0])
-    m = ev.score(pool, [0])
+    m = score_predictions(pool, [0])
     assert m["categories"]["SOC"] == {"accuracy": None, "correct": 0, "count": 0}
-    assert "     -" in ev.format_metrics(m)
+    assert "     -" in format_metrics(m)
 
 
 @pytest.mark.parametrize("text, n, expected", [
@@ -71,11 +72,11 @@ def test_parse_answer_like_llava(text, n, expected):
 
 @pytest.fixture
 def trained(micro, toy_data):  # noqa: F811
-    from vlprune.train.loop import train
+    from vlprune.train.recipe import train
 
     cfg = load_config(overrides=micro_overrides())
     train(toy_data / "subset.json", cfg, micro / "run", progress=False)
-    from vlprune.train.loop import restore_model
+    from vlprune.train.recipe import restore_model
 
     bundle, cfg, _ = restore_model(micro / "run")
     pool = load_pool("scienceqa", str(toy_data / "data"), split="test")
@@ -171,11 +172,11 @@ def test_evaluate_writes_results_in_scienceqa_layout(trained, micro):  # noqa: F
     assert list(predictions["results"]) == list(pool.ids)
     assert all(isinstance(v, int) for v in predictions["results"].values())
     assert metrics["count"] == len(pool) and metrics["mode"] == "likelihood" and metrics["split"] == "test"
-    rescored = ev.score(pool, [predictions["results"][pid] for pid in pool.ids])
+    rescored = score_predictions(pool, [predictions["results"][pid] for pid in pool.ids])
     assert rescored["accuracy"] == metrics["accuracy"]
     # Another mode writes beside the run's own results instead of over them.
-    result = ev.evaluate(run, mode="generate", limit=4)
+    result = evaluate(run, mode="generate", limit=4)
     assert result.files[0].name == "metrics-generate-test-first4.json"
     assert json.loads((run / "metrics.json").read_text()) == metrics
-    again = ev.evaluate(run)  # the run's own setting: deterministic, same numbers
+    again = evaluate(run)  # the run's own setting: deterministic, same numbers
     assert again.metrics == metrics

@@ -13,7 +13,7 @@ from train_utils import micro, micro_overrides, toy_data, write_manifest  # noqa
 from vlprune import load_pool
 from vlprune.errors import ConfigError, VlpruneError
 from vlprune.train.config import load_config
-from vlprune.train.loop import train
+from vlprune.train.recipe import train
 
 
 class Killed(Exception):
@@ -136,12 +136,12 @@ def test_lora_run_trains_and_evaluates(micro, toy_data):  # noqa: F811
 
 
 def test_out_of_memory_names_the_flags_that_help(micro, toy_data, monkeypatch):  # noqa: F811
-    import vlprune.train.loop as loop
+    import vlprune.train.recipe as recipe
 
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(loop, "run_stage", oom)
+    monkeypatch.setattr(recipe, "run_stage", oom)
     with pytest.raises(VlpruneError) as err:
         train(toy_data / "subset.json", load_config(overrides=micro_overrides()), micro / "run", progress=False)
     message = str(err.value)
@@ -188,3 +188,28 @@ def test_stage1_on_llava_pretrain_json(micro, toy_data, tmp_path):  # noqa: F811
     train(toy_data / "subset.json", cfg, micro / "run", evaluate_after=False, progress=False)
     start = next(r for r in _events(micro / "run", "stage1") if r.get("event") == "start")
     assert start["examples"] == 9 and start["total_steps"] == 3
+
+
+def test_a_log_without_a_terminal_gets_progress_lines(micro, toy_data, caplog):  # noqa: F811
+    import logging
+
+    cfg = load_config(overrides=micro_overrides())
+    with caplog.at_level(logging.INFO, logger="vlprune"):
+        result = train(toy_data / "subset.json", cfg, micro / "run", progress=False)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("stage2: step")]
+    total = next(r for r in _events(micro / "run", "stage2") if r.get("event") == "start")["total_steps"]
+    # The last step always gets its line, with the epoch, the loss and the time left.
+    assert lines and lines[-1].startswith(f"stage2: step {total}/{total} (epoch ") and "00:00:00 left" in lines[-1]
+    assert result.evaluation is not None and len(result.evaluation.predictions) == result.metrics["count"]
+
+
+def test_train_takes_preloaded_pools(micro, toy_data):  # noqa: F811
+    from vlprune.data.subset import SubsetManifest
+
+    cfg = load_config(overrides=micro_overrides())
+    manifest = SubsetManifest.load(toy_data / "subset.json")
+    pool, test = manifest.load_pool(), manifest.load_pool(split="test")
+    result = train(manifest, cfg, micro / "run", progress=False, pool=pool, eval_pool=test)
+    assert result.evaluation.ids == [str(i) for i in test.ids]
+    with pytest.raises(ConfigError, match="the evaluation pool is split 'train'"):
+        train(manifest, cfg, micro / "other", progress=False, pool=pool, eval_pool=pool)

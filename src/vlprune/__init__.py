@@ -34,13 +34,13 @@ _EXPORTS = {
     "TopicCoverageSelector": "vlprune.select.rules",
     "DifficultySelector": "vlprune.select.rules",
     "FarthestPointSelector": "vlprune.select.farthest_point",
-    "SubsetManifest": "vlprune.select.manifest",
+    "SubsetManifest": "vlprune.data.subset",
     "Embedder": "vlprune.embed.base",
-    "get_embedder": "vlprune.embed.base",
+    "get_embedder": "vlprune.embed.spec",
     "register_embedder": "vlprune.embed.base",
     "TrainConfig": "vlprune.train.config",
-    "TrainResult": "vlprune.train.loop",
-    "evaluate": "vlprune.train.evaluate",
+    "TrainResult": "vlprune.train.recipe",
+    "evaluate": "vlprune.train.recipe",
     "cached_embed": "vlprune.embed.cache",
     "JointEmbedder": "vlprune.embed.joint",
     "MiniLMEmbedder": "vlprune.embed.minilm",
@@ -97,16 +97,17 @@ if TYPE_CHECKING:
     from vlprune.data.export import export_llava_json
     from vlprune.data.loaders import load_pool
     from vlprune.data.pool import DatasetRef, Pool
-    from vlprune.embed.base import Embedder, get_embedder, register_embedder
+    from vlprune.data.subset import SubsetManifest
+    from vlprune.embed.base import Embedder, register_embedder
     from vlprune.embed.cache import cached_embed
     from vlprune.embed.clip import CLIPEmbedder
     from vlprune.embed.joint import JointEmbedder
     from vlprune.embed.llava import LlavaEmbedder
     from vlprune.embed.minilm import MiniLMEmbedder
+    from vlprune.embed.spec import get_embedder
     from vlprune.errors import ConfigError, DataError, VlpruneError
     from vlprune.select.base import Selection, Selector, get_selector, register_selector
     from vlprune.select.farthest_point import FarthestPointSelector
-    from vlprune.select.manifest import SubsetManifest
     from vlprune.select.random import RandomSelector
     from vlprune.select.rules import (
         DifficultySelector,
@@ -116,5 +117,4 @@ if TYPE_CHECKING:
     )
     from vlprune.select.stratified import StratifiedSelector
     from vlprune.train.config import TrainConfig
-    from vlprune.train.evaluate import evaluate
-    from vlprune.train.loop import TrainResult
+    from vlprune.train.recipe import TrainResult, evaluate

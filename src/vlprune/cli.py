@@ -1,15 +1,15 @@
 """The ``vlprune`` command line: argument parsing and printing only, no logic of its own.
 
-Every subcommand maps onto one library call; errors a user can cause (bad data, bad
-parameters) print one line and exit with status 2.
+Every subcommand parses its flags, calls the library and prints what came back. Errors a
+user can cause (bad data, bad parameters) print one line and exit with status 2; nothing is
+written before every input has been checked.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import inspect
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,21 +19,34 @@ from vlprune._version import __version__
 
 log = logging.getLogger("vlprune")
 
-DATASETS = ("synthetic", "scienceqa", "hf", "llava-json")
+CACHE_HELP = ("cache folder for the synthetic data, embeddings, tokenizers and base models "
+              "(default: $VLPRUNE_CACHE_DIR, else the user cache folder, e.g. ~/.cache/vlprune)")
 
 
 class UsageError(Exception):
     """A command-line mistake found after parsing (exit code 2, one line)."""
 
 
-# -- shared options ---------------------------------------------------------------------------
+# -- options every command shares ---------------------------------------------------------------
+def common_options() -> argparse.ArgumentParser:
+    """``-q``, ``--debug`` and ``--cache-dir``, accepted before or after the subcommand."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="only warnings and errors on stderr")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    p.add_argument("--cache-dir", metavar="DIR", default=argparse.SUPPRESS, help=CACHE_HELP)
+    return p
+
+
 def add_dataset_options(p: argparse.ArgumentParser, *, split_default: str | None = "train") -> None:
     g = p.add_argument_group("dataset")
     g.add_argument("--dataset", default="synthetic", metavar="NAME",
                    help="loader: synthetic (default, built in), scienceqa, hf, llava-json, "
                         "or a registered plugin")
     g.add_argument("--data", metavar="PATH", help="dataset folder, file or hub id (not for synthetic)")
-    g.add_argument("--split", default=split_default, help=f"split to load (default: {split_default})")
+    g.add_argument("--split", default=split_default,
+                   help=f"split to load (default: {split_default}); dev and tune are the tuning splits "
+                        "carved from train (docs/data.md)")
     g.add_argument("--size", default=None,
                    help="synthetic only: full (default), small, tiny or 'train=N,val=N,test=N'")
     g.add_argument("--data-seed", type=int, default=None, help="synthetic only: generator seed (default 0)")
@@ -44,8 +57,10 @@ def add_dataset_options(p: argparse.ArgumentParser, *, split_default: str | None
                    help="llava-json only: what to do with repeated ids")
 
 
-def load_pool_from_args(args: argparse.Namespace, *, split: str | None = None):
-    from vlprune.data.loaders import load_pool
+def dataset_ref(args: argparse.Namespace, *, split: str | None = None):
+    """The one translation of the dataset flags into a :class:`DatasetRef` (every command that
+    loads data uses it, so no flag is silently dropped by one of them)."""
+    from vlprune.data.pool import DatasetRef
 
     options: dict[str, Any] = {}
     if args.dataset == "synthetic":
@@ -53,7 +68,6 @@ def load_pool_from_args(args: argparse.Namespace, *, split: str | None = None):
             options["size"] = args.size
         if args.data_seed is not None:
             options["seed"] = args.data_seed
-        options["progress"] = sys.stderr.isatty()
     else:
         for flag in ("size", "data_seed"):
             if getattr(args, flag) is not None:
@@ -64,162 +78,135 @@ def load_pool_from_args(args: argparse.Namespace, *, split: str | None = None):
         options["require_images"] = True
     if args.on_duplicate_id:
         options["on_duplicate_id"] = args.on_duplicate_id
-    return load_pool(args.dataset, args.data, split=split if split is not None else args.split, **options)
+    return DatasetRef(args.dataset, args.data, split if split is not None else args.split, options)
 
 
-# -- selector parameters as options -----------------------------------------------------------
-def selector_parameters() -> dict[str, list[str]]:
-    """Every constructor parameter of every registered selector -> the selectors taking it."""
+def load_pool_from_args(args: argparse.Namespace, *, split: str | None = None):
+    from vlprune.data.loaders import load_pool
+
+    ref = dataset_ref(args, split=split)
+    progress = {"progress": sys.stderr.isatty()} if ref.loader == "synthetic" else {}
+    return load_pool(ref.loader, ref.source, split=ref.split, **ref.options, **progress)
+
+
+def assignments(items: Sequence[str] | None, flag: str, form: str = "NAME=VALUE") -> dict[str, str]:
+    """``NAME=VALUE`` items of a repeatable flag as {name: value text}."""
+    out = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise UsageError(f"{flag} takes {form}, not {item!r}")
+        out[name.strip().replace("-", "_") if form == "NAME=VALUE" else name.strip()] = text.strip()
+    return out
+
+
+# -- select -------------------------------------------------------------------------------------
+def selector_parameter_help() -> dict[str, str]:
+    """Every constructor parameter of every registered selector -> its help: allowed values
+    and default, per selector when they differ."""
     from vlprune.select.base import selectors
 
-    params: dict[str, list[str]] = {}
+    users: dict[str, list[tuple[str, str]]] = {}
     for name, cls in selectors.items():
-        for param in cls.param_names():
-            params.setdefault(param, []).append(name)
-    return params
+        for param, spec in cls.param_specs().items():
+            users.setdefault(param, []).append((name, spec.help()))
+    out = {}
+    for param, entries in users.items():
+        helps = {h for _, h in entries}
+        names = ", ".join(n for n, _ in entries)
+        out[param] = (f"{helps.pop()} ({names})" if len(helps) == 1
+                      else "; ".join(f"{n}: {h}" for n, h in entries))
+    return out
 
 
-def _assignment(item: str, flag: str, form: str = "NAME=VALUE") -> tuple[str, str]:
-    """``NAME=VALUE`` from a repeatable flag, as (stripped name, value text)."""
-    name, sep, text = item.partition("=")
-    if not sep:
-        raise UsageError(f"{flag} takes {form}, not {item!r}")
-    return name.strip(), text
-
-
-def _literal(text: str) -> Any:
-    for convert in (int, float):
-        with contextlib.suppress(ValueError):
-            return convert(text)
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
-    return text
-
-
-def parse_param(name: str, text: str, default: Any) -> Any:
-    """Turn an option's text into the parameter's value, guided by the default's type."""
-    if name == "warm_start" and text.endswith(".json"):
-        from vlprune.select.manifest import SubsetManifest
-
-        return SubsetManifest.load(text).ids
-    if isinstance(default, tuple | list) or "," in text:
-        return [_literal(t.strip()) for t in text.split(",") if t.strip()]
-    if isinstance(default, bool):
-        value = _literal(text)
-        if not isinstance(value, bool):
-            raise UsageError(f"--{name.replace('_', '-')} takes true or false, not {text!r}")
-        return value
-    if isinstance(default, int | float):
-        value = _literal(text)
-        if not isinstance(value, int | float):
-            raise UsageError(f"--{name.replace('_', '-')} takes a number, not {text!r}")
-        return type(default)(value)
-    return _literal(text) if name in ("start", "weights") else text
-
-
-def build_selector(args: argparse.Namespace):
-    from vlprune.select.base import get_selector, selectors
-
-    cls = selectors.get(args.selector)
-    accepted = cls.param_names()
-    defaults = {p.name: p.default for p in inspect.signature(cls.__init__).parameters.values()}
-    given = {name: value for name, value in vars(args).items()
-             if name.startswith("sp_") and value is not None}
-    params: dict[str, Any] = {}
-    for key, text in given.items():
-        name = key[3:]
-        if name not in accepted:
-            raise UsageError(f"--{name.replace('_', '-')} does not apply to selector {args.selector!r} "
-                             f"(its parameters: {', '.join(accepted) or 'none'})")
-        params[name] = parse_param(name, text, defaults.get(name))
-    for item in args.param or []:
-        name, text = _assignment(item, "--param")
-        name = name.replace("-", "_")
-        params[name] = parse_param(name, text, defaults.get(name))
-    if args.embeddings:
-        if "embedder" not in accepted:
-            raise UsageError(f"--embeddings applies to embedding-based selectors, not {args.selector!r}")
-        if "embedder" in params:
-            raise UsageError("give either --embedder or --embeddings, not both")
-        if args.embedder_model:
-            raise UsageError("--model applies to --embedder, not to precomputed --embeddings")
-        from vlprune.embed.base import PrecomputedEmbedder
-
-        params["embedder"] = PrecomputedEmbedder.from_file(args.embeddings)
-    elif args.embedder_model:
-        if "embedder" not in accepted:
-            raise UsageError(f"--model applies to embedding-based selectors, not {args.selector!r}")
-        from vlprune.embed.base import get_embedder
-
-        params["embedder"] = get_embedder(params.get("embedder", defaults["embedder"]), model=args.embedder_model)
-    return get_selector(args.selector, **params)
-
-
-# -- select -----------------------------------------------------------------------------------
-def add_select_parser(sub) -> None:
-    p = sub.add_parser("select", help="choose k records of a dataset and write a subset manifest",
+def add_select_parser(sub, common) -> None:
+    p = sub.add_parser("select", parents=[common], help="choose k records of a dataset and write a subset manifest",
                        description="Choose k records and write the subset manifest (subset.json).")
     p.add_argument("--k", type=int, required=True, help="how many records to select")
     p.add_argument("--selector", default="farthest-point",
                    help="random, stratified, image-first, topic-coverage, difficulty, hand-rules, "
-                        "farthest-point (default), or a registered plugin")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+                        "farthest-point (default), or a registered plugin (docs/selectors.md)")
+    p.add_argument("--seed", type=int, default=0, help="random seed, a non-negative integer (default 0)")
     p.add_argument("--out", default="subset.json", help="manifest to write (default subset.json)")
     p.add_argument("--export-llava", metavar="FILE", help="also write the subset as LLaVA training JSON")
     p.add_argument("--embeddings", metavar="NPY",
                    help="precomputed embeddings (n x d .npy, rows in pool order, e.g. from vlprune "
-                        "embed) for farthest-point")
+                        "embed) for embedding-based selectors")
     p.add_argument("--model", dest="embedder_model", metavar="PATH",
                    help="model of --embedder (clip, llava, minilm): hub id or local folder")
     add_dataset_options(p)
     g = p.add_argument_group("selector parameters (each applies to the selectors named)")
-    for name, users in selector_parameters().items():
-        g.add_argument(f"--{name.replace('_', '-')}", dest=f"sp_{name}", metavar="VALUE",
-                       help=f"({', '.join(users)})")
+    for name, text in selector_parameter_help().items():
+        g.add_argument(f"--{name.replace('_', '-')}", dest=f"sp_{name}", metavar="VALUE", help=text)
     g.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="any selector parameter, for plugins (repeatable)")
     p.set_defaults(func=run_select)
 
 
-def run_select(args: argparse.Namespace) -> int:
-    from vlprune.data.export import export_llava_json
-    from vlprune.data.summary import format_summary, subset_summary
-    from vlprune.io import atomic_path, check_writable
-    from vlprune.select.manifest import SubsetManifest
+def selector_from_args(args: argparse.Namespace):
+    """The selector the flags describe, built and validated before any data is read."""
+    from vlprune.select.base import selectors
 
-    selector = build_selector(args)
-    if args.k <= 0:
-        raise UsageError(f"--k must be positive, got {args.k}")
+    cls = selectors.get(args.selector)
+    specs = cls.param_specs()
+    params: dict[str, Any] = {}
+    for key, text in vars(args).items():
+        if key.startswith("sp_") and text is not None:
+            if key[3:] not in specs:
+                raise UsageError(f"--{key[3:].replace('_', '-')} does not apply to selector {args.selector!r} "
+                                 f"(its parameters: {', '.join(specs) or 'none'})")
+            params[key[3:]] = text
+    params.update(assignments(args.param, "--param"))
+    if str(params.get("warm_start", "")).endswith(".json"):
+        from vlprune.data.subset import SubsetManifest
+
+        params["warm_start"] = SubsetManifest.load(params["warm_start"]).ids
+    if args.embeddings or args.embedder_model:
+        flag = "--embeddings" if args.embeddings else "--model"
+        if "embedder" not in specs:
+            raise UsageError(f"{flag} applies to embedding-based selectors, not {args.selector!r}")
+        if args.embeddings and "embedder" in params:
+            raise UsageError("give either --embedder or --embeddings, not both")
+        if args.embeddings and args.embedder_model:
+            raise UsageError("--model applies to --embedder, not to precomputed --embeddings")
+        if args.embeddings:
+            from vlprune.embed.precomputed import PrecomputedEmbedder
+
+            params["embedder"] = PrecomputedEmbedder.from_file(args.embeddings)
+        else:
+            from vlprune.embed.spec import get_embedder
+
+            params["embedder"] = get_embedder(params.get("embedder", specs["embedder"].default),
+                                              model=args.embedder_model)
+    return selectors.create(args.selector, **params)
+
+
+def run_select(args: argparse.Namespace) -> int:
+    from vlprune.data.subset import SubsetManifest
+    from vlprune.data.summary import format_summary, subset_summary
+    from vlprune.io import check_outputs, check_writable
+    from vlprune.params import check_seed
+    from vlprune.select.base import check_k
+
+    check_k(args.k)
+    check_seed(args.seed, what="--seed")
+    selector = selector_from_args(args)
+    check_outputs({"--out": args.out, "--export-llava": args.export_llava},
+                  [args.data, args.embeddings, args.image_folder])
     for target in (args.out, args.export_llava):
         if target:
             check_writable(target)
     pool = load_pool_from_args(args)
     selection = selector.select(pool, args.k, seed=args.seed)
-    embedder = None
-    if "embedder" in selector.param_names():
-        from vlprune.embed.base import get_embedder
-
-        embedder = get_embedder(selector.embedder).describe()
-    manifest = SubsetManifest.from_selection(selection, pool, embedder=embedder)
-    # Write every output beside its target first, then rename them together: an error
-    # leaves no output file behind.
-    with contextlib.ExitStack() as stack:
-        tmp_manifest = stack.enter_context(atomic_path(args.out))
-        manifest.save(tmp_manifest)
-        if args.export_llava:
-            tmp_export = stack.enter_context(atomic_path(args.export_llava))
-            export_llava_json(pool, selection.positions, tmp_export)
+    SubsetManifest.from_selection(selection, pool).save(args.out, export_llava=args.export_llava, pool=pool)
     print(format_summary(subset_summary(pool, selection.positions), title=f"{selection.selector} selection"))
     print(f"wrote {args.out}" + (f" and {args.export_llava}" if args.export_llava else ""))
     return 0
 
 
-# -- inspect ----------------------------------------------------------------------------------
-def add_inspect_parser(sub) -> None:
-    p = sub.add_parser("inspect", help="show a subset's make-up beside its pool's",
+# -- inspect ------------------------------------------------------------------------------------
+def add_inspect_parser(sub, common) -> None:
+    p = sub.add_parser("inspect", parents=[common], help="show a subset's make-up beside its pool's",
                        description="Compare a subset with the pool it was selected from.")
     p.add_argument("manifest", help="subset manifest (subset.json)")
     p.add_argument("--data", metavar="PATH", help="read the dataset from here instead of the manifest's path")
@@ -230,8 +217,8 @@ def add_inspect_parser(sub) -> None:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
+    from vlprune.data.subset import SubsetManifest
     from vlprune.data.summary import format_comparison
-    from vlprune.select.manifest import SubsetManifest
 
     manifest = SubsetManifest.load(args.manifest)
     pool = manifest.load_pool(**({"source": args.data} if args.data else {}))
@@ -242,7 +229,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- train / eval -----------------------------------------------------------------------------
+# -- train / eval -------------------------------------------------------------------------------
 #: Flags that set one config key each (flag dest -> dotted key); the rest goes through --set.
 TRAIN_FLAGS = {
     "preset": "model.preset", "llm": "model.llm", "vision": "model.vision", "model": "model.checkpoint",
@@ -251,8 +238,8 @@ TRAIN_FLAGS = {
     "stage1_epochs": "stage1.epochs", "stage1_lr": "stage1.lr", "stage1_batch_size": "stage1.batch_size",
     "stage1_data": "data.stage1_data", "stage1_image_folder": "data.stage1_image_folder",
     "lora_r": "lora.r", "lora_alpha": "lora.alpha", "precision": "precision", "max_length": "data.max_length",
-    "target": "data.target",
-    "save_every": "save_every", "seed": "seed", "eval_mode": "eval.mode", "eval_limit": "eval.limit",
+    "target": "data.target", "save_every": "save_every", "seed": "seed", "eval_mode": "eval.mode",
+    "eval_limit": "eval.limit", "eval_split": "eval.split",
 }
 TRAIN_SWITCHES = {
     "gradient_checkpointing": "gradient_checkpointing", "skip_stage1": "skip_stage1",
@@ -260,11 +247,11 @@ TRAIN_SWITCHES = {
 }
 
 
-def add_train_parser(sub) -> None:
+def add_train_parser(sub, common) -> None:
     from vlprune.data.prompts import TARGET_FORMATS
 
     p = sub.add_parser(
-        "train", help="train a LLaVA model on a subset and score it on ScienceQA test",
+        "train", parents=[common], help="train a LLaVA model on a subset and score it on ScienceQA test",
         description="Train a LLaVA-Mistral model on a subset with the two-stage recipe (stage 1: projector "
                     "on image-caption pairs, cached; stage 2: LLM + projector on the subset), then score it "
                     "on the dataset's test split. Rerunning the same command resumes an interrupted run. "
@@ -311,6 +298,8 @@ def add_train_parser(sub) -> None:
                    help="use an image problem's caption when its image file is missing (default: error)")
     e = p.add_argument_group("evaluation")
     e.add_argument("--eval-mode", choices=("likelihood", "generate"), help="likelihood (default) or generate")
+    e.add_argument("--eval-split", metavar="SPLIT",
+                   help="split to score (default test; dev when tuning on a subset of the tune split)")
     e.add_argument("--eval-limit", type=int, metavar="N", help="score only the first N test problems")
     e.add_argument("--no-eval", action="store_true", help="train only")
     p.set_defaults(func=run_train)
@@ -327,16 +316,14 @@ def train_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["stage1.micro_batch_size"] = overrides["stage2.micro_batch_size"] = args.micro_batch_size
     if args.projector is not None:
         overrides["model.projector" if args.projector in PROJECTORS else "projector_path"] = args.projector
-    for item in args.set_ or []:
-        key, value = _assignment(item, "--set", "KEY=VALUE")
-        overrides[key] = value.strip()
+    overrides.update(assignments(args.set_, "--set", "KEY=VALUE"))
     return overrides
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from vlprune.data.metrics import format_metrics
     from vlprune.train.config import load_config
-    from vlprune.train.evaluate import format_metrics
-    from vlprune.train.loop import train
+    from vlprune.train.recipe import train
 
     cfg = load_config(args.config, train_overrides(args))
     result = train(args.subset, cfg, args.out, allow_mismatch=args.allow_mismatch, overwrite=args.overwrite,
@@ -348,8 +335,8 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_eval_parser(sub) -> None:
-    p = sub.add_parser("eval", help="score a trained run on ScienceQA (accuracy per category)",
+def add_eval_parser(sub, common) -> None:
+    p = sub.add_parser("eval", parents=[common], help="score a trained run on ScienceQA (accuracy per category)",
                        description="Evaluate a finished training run: writes metrics.json and predictions.json "
                                    "into the run directory and prints the summary table.")
     p.add_argument("--run", required=True, metavar="DIR", help="run directory written by vlprune train")
@@ -360,7 +347,8 @@ def add_eval_parser(sub) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from vlprune.train.evaluate import evaluate, format_metrics
+    from vlprune.data.metrics import format_metrics
+    from vlprune.train.recipe import evaluate
 
     result = evaluate(args.run, mode=args.mode, split=args.split, limit=args.limit)
     m = result.metrics
@@ -370,10 +358,10 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- embed ------------------------------------------------------------------------------------
-def add_embed_parser(sub) -> None:
+# -- embed --------------------------------------------------------------------------------------
+def add_embed_parser(sub, common) -> None:
     p = sub.add_parser(
-        "embed", help="embed a dataset's records (whole or one shard) or merge shards",
+        "embed", parents=[common], help="embed a dataset's records (whole or one shard) or merge shards",
         description="Embed every record of a dataset split into OUT (.npy + .npy.json sidecar), "
                     "through the embedding cache; or merge the shards of a sharded run.",
         epilog="examples:\n"
@@ -393,46 +381,17 @@ def add_embed_parser(sub) -> None:
                    help="where model embedders run (default auto: CUDA when present)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE",
                    help="any embedder parameter, e.g. join=average or caption=always (repeatable)")
-    p.add_argument("--cache-dir", metavar="DIR", help="embedding cache folder (default: user cache)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     add_dataset_options(p)
     p.set_defaults(func=run_embed)
 
 
-def _embedder_from_args(args: argparse.Namespace):
-    from vlprune.embed.base import get_embedder
-
-    params: dict[str, Any] = {}
-    if args.model:
-        params["model"] = args.model
-    if args.batch_size is not None:
-        params["batch_size"] = args.batch_size
-    if args.device:
-        params["device"] = args.device
-    for item in args.param or []:
-        name, text = _assignment(item, "--param")
-        name = name.replace("-", "_")
-        params[name] = parse_param(name, text, _embedder_param_default(args.embedder, name))
-    return get_embedder(args.embedder, **params)
-
-
-def _embedder_param_default(spec: str, name: str) -> Any:
-    """The default of parameter ``name`` in the first part of ``spec`` that takes it (it
-    guides how --param's text is read)."""
-    from vlprune.embed.base import embedders
-
-    for term in spec.split("+"):
-        base = term.partition("*")[0].partition(":")[0].strip()
-        if base in embedders:
-            param = inspect.signature(embedders.get(base).__init__).parameters.get(name)
-            if param is not None:
-                return param.default
-    return None
-
-
 def run_embed(args: argparse.Namespace) -> int:
     from vlprune.embed.shards import embed_to_file, merge_shards, parse_shard
+    from vlprune.embed.spec import get_embedder
+    from vlprune.io import check_outputs
 
+    check_outputs({"--out": args.out}, [args.data, *(args.merge or [])])
     if args.merge:
         given = [flag for flag, value in (("--embedder", args.embedder), ("--model", args.model),
                                           ("--shard", args.shard), ("--param", args.param)) if value]
@@ -443,11 +402,11 @@ def run_embed(args: argparse.Namespace) -> int:
         if not args.embedder:
             raise UsageError("give --embedder NAME (or --merge SHARD... to merge shards)")
         shard = parse_shard(args.shard) if args.shard else None
-        embedder = _embedder_from_args(args)
-        embedder.check()
+        params = {"model": args.model, "batch_size": args.batch_size, "device": args.device}
+        params = {k: v for k, v in params.items() if v is not None} | assignments(args.param, "--param")
+        embedder = get_embedder(args.embedder, **params)
         pool = load_pool_from_args(args)
-        meta = embed_to_file(embedder, pool, args.out, shard=shard, cache_dir=args.cache_dir,
-                             use_cache=not args.no_cache)
+        meta = embed_to_file(embedder, pool, args.out, shard=shard, use_cache=not args.no_cache)
     rows, shard_info = meta["rows"], meta["shard"]
     part = f", shard {shard_info['index']}/{shard_info['count']} (rows {rows[0]}-{rows[1]})" if shard_info else ""
     print(f"wrote {args.out}: {meta['shape'][0]} x {meta['shape'][1]} float32, embedder "
@@ -455,9 +414,10 @@ def run_embed(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- compare ----------------------------------------------------------------------------------
-def add_compare_parser(sub) -> None:
-    p = sub.add_parser("compare", help="score selectors against each other (and random) over budgets and seeds",
+# -- compare ------------------------------------------------------------------------------------
+def add_compare_parser(sub, common) -> None:
+    p = sub.add_parser("compare", parents=[common],
+                       help="score selectors against each other (and random) over budgets and seeds",
                        description="Select, train and evaluate every (selector, k, seed) cell; write "
                                    "results.csv, summary.md, learning_curve.png and categories.png. "
                                    "Resumable: completed cells are skipped.")
@@ -504,20 +464,12 @@ def run_compare(args: argparse.Namespace) -> int:
         settings["seeds"] = seeds[0] if len(seeds) == 1 and "," not in args.seeds else seeds
     if args.scorer:
         settings["scorer"] = args.scorer
-    for item in args.scorer_param or []:
-        name, text = _assignment(item, "--scorer-param")
-        settings.setdefault("scorer_params", {})[name.replace("-", "_")] = _literal(text)
+    if args.scorer_param:
+        settings.setdefault("scorer_params", {}).update(assignments(args.scorer_param, "--scorer-param"))
     if args.no_full_data:
         settings["full_data"] = False
     if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or "dataset" not in settings:
-        options: dict[str, Any] = {}
-        if args.size:
-            options["size"] = args.size
-        if args.data_seed is not None:
-            options["seed"] = args.data_seed
-        if args.image_folder:
-            options["image_folder"] = args.image_folder
-        settings["dataset"] = {"loader": args.dataset, "source": args.data, "split": args.split, "options": options}
+        settings["dataset"] = dataset_ref(args).to_dict()
     config = GridConfig.from_dict(settings)
     compare(config, args.out, progress=sys.stderr.isatty())
     print((Path(args.out) / "summary.md").read_text())
@@ -525,36 +477,51 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- entry point ------------------------------------------------------------------------------
+# -- entry point --------------------------------------------------------------------------------
 SUBCOMMANDS: list[Callable] = [add_select_parser, add_inspect_parser, add_embed_parser, add_train_parser,
                                add_eval_parser, add_compare_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
     parser = argparse.ArgumentParser(
-        prog="vlprune",
+        prog="vlprune", parents=[common],
         description="Prune visual-instruction-tuning data and score the subsets.",
-    )
+        epilog="Cached data lives in $VLPRUNE_CACHE_DIR (default: the user cache folder, "
+               "e.g. ~/.cache/vlprune); --cache-dir DIR overrides it for one command.")
     parser.add_argument("--version", action="version", version=f"vlprune {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in SUBCOMMANDS:
-        add(sub)
+        add(sub, common)
     return parser
+
+
+def _attach_dash_values(argv: list[str]) -> list[str]:
+    """``--shard -1/4`` as ``--shard=-1/4``: argparse would read the value as an option and
+    answer with its own message instead of the shard check's."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if i and argv[i - 1] == "--shard" and arg.startswith("-") and out and out[-1] == "--shard":
+            out[-1] = f"--shard={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+    args = parser.parse_args(_attach_dash_values(list(sys.argv[1:] if argv is None else argv)))
+    quiet, debug = getattr(args, "quiet", False), getattr(args, "debug", False)
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="vlprune: %(message)s", stream=sys.stderr, force=True)
+    if getattr(args, "cache_dir", None):
+        os.environ["VLPRUNE_CACHE_DIR"] = args.cache_dir  # read by vlprune.io.cache_dir, in every layer
     from vlprune.errors import VlpruneError
 
     try:
         return int(args.func(args) or 0)
     except (VlpruneError, UsageError, OSError) as exc:
-        if args.debug:
+        if debug:
             raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"vlprune {args.command}: error: {message}", file=sys.stderr)

@@ -29,13 +29,19 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
-def _temp_beside(path: Path, suffix: str) -> tuple[int, str]:
-    """A new temporary file in ``path``'s folder (created if needed), with the permissions a
-    plain ``open`` would give (mkstemp's are owner-only, which the rename would keep)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.chmod(tmp, 0o666 & ~_umask())
-    return fd, tmp
+def _temp_beside(path: Path, suffix: str) -> tuple[int, str, Path]:
+    """A new temporary file beside ``path``'s real target (a symlink is written through, not
+    replaced), with the mode the target has, or else the one a plain ``open`` would give
+    (mkstemp's is owner-only, which the rename would keep). Returns (fd, temp, target)."""
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    os.chmod(tmp, mode)
+    return fd, tmp, target
 
 
 @functools.cache
@@ -60,13 +66,13 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iter
         >>> target.read_text()
         'done'
     """
-    fd, tmp = _temp_beside(Path(path), ".tmp")
+    fd, tmp, target = _temp_beside(Path(path), ".tmp")
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -78,11 +84,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` for writers that want a file name
     (``np.save``, ``torch.save``, ``fig.savefig``); rename it over ``path`` on success."""
     path = Path(path)
-    fd, tmp = _temp_beside(path, path.suffix or ".tmp")
+    fd, tmp, target = _temp_beside(path, path.suffix or ".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -119,3 +125,37 @@ def check_writable(path: str | os.PathLike) -> Path:
     if not os.access(path.parent, os.W_OK):
         raise ConfigError(f"cannot write {path}: folder {path.parent} is not writable")
     return path
+
+
+def check_outputs(outputs: dict[str, str | os.PathLike | None],
+                  inputs: list[str | os.PathLike | None]) -> None:
+    """Refuse, before any work, outputs that would destroy an input of the same command or
+    each other: an output that resolves (symlinks followed) to an input file, or to any
+    file inside an input folder (a dataset folder is never written into), and two outputs
+    that are the same file. ``outputs`` maps a flag (``--out``) to its path.
+
+    Example:
+        >>> check_outputs({"--out": "a.json", "--export-llava": "./a.json"}, [])
+        Traceback (most recent call last):
+        ...
+        vlprune.errors.ConfigError: --out and --export-llava name the same file (./a.json); give them different paths
+    """
+    from vlprune.errors import ConfigError
+
+    seen: dict[str, str] = {}
+    for flag, path in outputs.items():
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ConfigError(f"{seen[real]} and {flag} name the same file ({path}); give them different paths")
+        seen[real] = flag
+        for source in inputs:
+            if not source:
+                continue
+            source_real = os.path.realpath(source)
+            inside = os.path.isdir(source_real) and os.path.exists(real) and \
+                os.path.commonpath([source_real, real]) == source_real
+            if real == source_real or inside:
+                raise ConfigError(f"{flag} {path} would overwrite an input of this command ({source}); "
+                                  "write it somewhere else")

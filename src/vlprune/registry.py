@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from vlprune.errors import ConfigError
 
@@ -84,6 +84,25 @@ class Registry(Generic[T]):
             raise ConfigError(
                 f"unknown {self.kind} {name!r}{hint}; choose from {', '.join(self.names())}"
             ) from None
+
+    def create(self, name: str, *, validate: bool = True, **params: Any) -> Any:
+        """An instance of the entry registered as ``name``, built from ``params``.
+
+        For a :class:`~vlprune.params.Configurable` entry, text values are converted by the
+        constructor's annotations and the instance is validated (so a command fails on a bad
+        parameter before it reads any data); other entries are simply called.
+
+        Example:
+            >>> from vlprune.select.base import selectors
+            >>> selectors.create("stratified", by="topic", allocation="equal").allocation
+            'equal'
+        """
+        from vlprune.params import Configurable
+
+        cls = self.get(name)
+        if isinstance(cls, type) and issubclass(cls, Configurable):
+            return cls.from_text(validate=validate, **params)
+        return cls(**params)
 
     def names(self) -> list[str]:
         self._load()

@@ -8,7 +8,8 @@ from typing import Any
 from vlprune.compare.grid import GridConfig, SelectorSpec, run_grid
 from vlprune.compare.report import aggregate, versus_random, write_report
 from vlprune.compare.scorers import ProbeScorer, Scorer, scorers
-from vlprune.compare.stats import chance_accuracy, mean_ci, paired_bootstrap
+from vlprune.compare.stats import mean_ci, paired_bootstrap
+from vlprune.data.metrics import chance_accuracy
 
 __all__ = ["GridConfig", "ProbeScorer", "Scorer", "SelectorSpec", "aggregate", "chance_accuracy", "compare",
            "mean_ci", "paired_bootstrap", "run_grid", "scorers", "versus_random", "write_report"]

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from vlprune.compare.scorers import Scorer, ScoreResult, scorers
-from vlprune.compare.stats import category_accuracy
 from vlprune.data.loaders import load_pool
+from vlprune.data.metrics import category_accuracy
 from vlprune.data.pool import DatasetRef, Pool
 from vlprune.errors import ConfigError
 from vlprune.io import write_json

@@ -23,6 +23,7 @@ import numpy as np
 
 from vlprune.data.pool import DatasetRef, Pool, records_to_table
 from vlprune.errors import ConfigError
+from vlprune.numeric import l2_normalise
 from vlprune.registry import Registry
 
 scorers: Registry[type[Scorer]] = Registry("scorer", builtin_modules=[], entry_point_group="vlprune.scorers")
@@ -109,7 +110,7 @@ class ProbeScorer(Scorer):
         contexts = [*train_pool.texts(self.context_fields), *test_pool.texts(self.context_fields)]
         choice_texts = sorted({c for pool in (train_pool, test_pool) for cs in pool.table["choices"] for c in cs})
         vectors = cached_embed(self.embedder, _text_pool(contexts + choice_texts))
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        vectors = l2_normalise(vectors)
         n_train = len(train_pool)
         choice_index = {c: i for i, c in enumerate(choice_texts)}
         self._cache = {
@@ -223,7 +224,7 @@ class LlavaScorer(Scorer):
     def score(self, train_pool, positions, test_pool, *, seed, workdir):
         import json
 
-        from vlprune.select.manifest import SubsetManifest
+        from vlprune.data.subset import SubsetManifest
         from vlprune.train import train
 
         started = time.perf_counter()

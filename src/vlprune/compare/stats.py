@@ -1,5 +1,8 @@
-"""Statistics for comparing selectors: intervals across seeds, paired bootstrap over questions,
-ScienceQA accuracy per category."""
+"""Statistics for comparing selectors: intervals across seeds, paired bootstrap over questions.
+
+ScienceQA's per-category accuracy and chance level are data vocabulary
+(:mod:`vlprune.data.metrics`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-
-from vlprune.data.schema import CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -94,29 +94,3 @@ def paired_bootstrap(correct_a: np.ndarray, correct_b: np.ndarray, *, n_boot: in
     alpha = (1 - level) / 2
     lo, hi = np.quantile(means, [alpha, 1 - alpha])
     return PairedDifference(float(d.mean()), float(lo), float(hi), n, n_boot)
-
-
-def category_accuracy(correct: np.ndarray, categories: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Accuracy overall and per ScienceQA category, each with its question count.
-
-    ``categories`` is :meth:`vlprune.data.pool.Pool.categories` of the test pool.
-
-    Example:
-        >>> cats = pd.DataFrame({c: [True, False] for c in CATEGORIES})
-        >>> category_accuracy(np.array([1, 0]), cats)["NAT"]
-        {'accuracy': 1.0, 'count': 1}
-    """
-    correct = np.asarray(correct, dtype=float)
-    out = {"overall": {"accuracy": float(correct.mean()) if len(correct) else float("nan"),
-                       "count": len(correct)}}
-    for cat in CATEGORIES:
-        mask = categories[cat].to_numpy(dtype=bool)
-        count = int(mask.sum())
-        out[cat] = {"accuracy": float(correct[mask].mean()) if count else float("nan"), "count": count}
-    return out
-
-
-def chance_accuracy(n_choices: Sequence[int]) -> float:
-    """Expected accuracy of uniform guessing: the mean of 1 / number of choices."""
-    n = np.asarray(n_choices, dtype=float)
-    return float((1 / n).mean()) if len(n) else float("nan")

@@ -7,14 +7,17 @@ A loader is a function ``load(source, *, split, **options) -> Pool``. Built-in l
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vlprune.data.pool import DatasetRef, Pool
-from vlprune.errors import DataError
+from vlprune.errors import ConfigError, DataError
 from vlprune.registry import Registry
 
 log = logging.getLogger("vlprune")
@@ -33,6 +36,47 @@ loaders: Registry[Loader] = Registry(
 )
 
 
+#: The tuning splits carved from ``train``: ``dev`` is a fixed tenth of it (by a hash of
+#: each record's id, so the same records on every machine and for every loader), ``tune`` the
+#: other nine tenths. Tune on them (select from ``tune``, score on ``dev``); report on
+#: ``train`` -> ``test`` only. See docs/data.md, "Tuning without touching test".
+DEV, TUNE = "dev", "tune"
+DEV_FRACTION = 0.1
+
+
+def in_dev(ids: Iterable[str]) -> np.ndarray:
+    """True for the ids that belong to the dev split (a stable hash of the id below 10%).
+
+    Example:
+        >>> round(float(in_dev([str(i) for i in range(10_000)]).mean()), 2)
+        0.1
+    """
+    def unit(rid: str) -> float:
+        digest = hashlib.sha256(f"vlprune-dev|{rid}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    return np.array([unit(str(i)) < DEV_FRACTION for i in ids], dtype=bool)
+
+
+def check_evaluation_split(train_split: str | None, eval_split: str | None) -> None:
+    """Refuse to score on records the model may have trained on: the dev split lies inside
+    ``train`` (and ``None``, every record), so scoring on it needs a ``tune`` pool.
+
+    Example:
+        >>> check_evaluation_split("tune", "dev")
+        >>> check_evaluation_split("train", "dev")
+        Traceback (most recent call last):
+        ...
+        vlprune.errors.ConfigError: the dev split is part of the train split, so a model trained on train cannot be scored on dev; select from --split tune (train without dev) to tune on dev
+    """
+    if eval_split == DEV and train_split != TUNE:
+        raise ConfigError(f"the dev split is part of the {train_split or 'whole'} split, so a model trained on "
+                          f"{train_split or 'every record'} cannot be scored on dev; select from --split tune "
+                          "(train without dev) to tune on dev")
+    if eval_split == train_split and eval_split is not None:
+        raise ConfigError(f"cannot score on the split trained on ({eval_split})")
+
+
 def load_pool(
     dataset: str | DatasetRef | dict = "synthetic",
     source: str | Path | None = None,
@@ -46,7 +90,8 @@ def load_pool(
         dataset: loader name (``synthetic``, ``scienceqa``, ``hf``, ``llava-json``), or a
             :class:`DatasetRef` / its dict form as stored in a subset manifest.
         source: a path or hub id; the synthetic dataset needs none.
-        split: ``train``, ``val``, ``test`` (or a ScienceQA mini split); None for all records.
+        split: ``train``, ``val``, ``test`` (or a ScienceQA mini split); ``dev`` and ``tune``,
+            the tuning splits carved from ``train`` (:data:`DEV`); None for all records.
         options: loader options, e.g. ``size="small"`` for synthetic, ``require_images=True``.
 
     Example:
@@ -59,7 +104,15 @@ def load_pool(
     if isinstance(dataset, DatasetRef):
         return load_pool(dataset.loader, dataset.source, split=dataset.split, **dataset.options)
     loader = loaders.get(dataset)
-    return loader(None if source is None else str(source), split=split, **options)
+    source = None if source is None else str(source)
+    if split not in (DEV, TUNE):
+        return loader(source, split=split, **options)
+    train = loader(source, split="train", **options)
+    dev = in_dev(train.ids)
+    keep = np.flatnonzero(dev if split == DEV else ~dev)
+    return Pool(train.table.iloc[keep], DatasetRef(dataset, source, split, dict(options)),
+                missing_images=int((train.table["image"].iloc[keep] != "").sum() -
+                                   (train.table["image_path"].iloc[keep] != "").sum()))
 
 
 def read_json(path: str | Path, *, unique_keys: bool = False) -> Any:

@@ -39,8 +39,8 @@ def pool_fitted_parts(embedder: Embedder) -> list[str]:
         >>> pool_fitted_parts(get_embedder("tfidf+pixels"))
         ['tfidf', 'pixels']
     """
-    from vlprune.embed.base import get_embedder
     from vlprune.embed.joint import JointEmbedder
+    from vlprune.embed.spec import get_embedder
 
     declared = getattr(embedder, "per_record", None)
     if declared is not None:
@@ -56,7 +56,7 @@ class _EmbedBatches:
     def __init__(self, pool, embedder, params: dict[str, Any]):
         import ray
 
-        from vlprune.embed.base import get_embedder
+        from vlprune.embed.spec import get_embedder
 
         self.pool = ray.get(pool) if isinstance(pool, ray.ObjectRef) else pool
         self.embedder = get_embedder(embedder, **params)
@@ -98,7 +98,8 @@ def embed_with_ray(
     Example:
         >>> X = embed_with_ray(pool, "minilm", num_actors=2)  # doctest: +SKIP
     """
-    from vlprune.embed.base import Embedder, get_embedder
+    from vlprune.embed.base import Embedder
+    from vlprune.embed.spec import get_embedder
 
     params = dict(embedder_params or {})
     if isinstance(embedder, Embedder) and params:

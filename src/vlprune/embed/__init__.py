@@ -10,15 +10,11 @@ Example:
     ['clip', 'default', 'joint', 'llava', 'minilm', 'pixels', 'tfidf']
 """
 
-from vlprune.embed.base import (
-    Embedder,
-    PrecomputedEmbedder,
-    embedders,
-    get_embedder,
-    register_embedder,
-)
+from vlprune.embed.base import Embedder, embedders, make_embedder, register_embedder
 from vlprune.embed.cache import cached_embed
+from vlprune.embed.precomputed import PrecomputedEmbedder
 from vlprune.embed.shards import embed_to_file, merge_shards, parse_shard, shard_rows
+from vlprune.embed.spec import get_embedder
 from vlprune.embed.store import load_embeddings, save_embeddings
 
 __all__ = [
@@ -29,6 +25,7 @@ __all__ = [
     "embedders",
     "get_embedder",
     "load_embeddings",
+    "make_embedder",
     "merge_shards",
     "parse_shard",
     "register_embedder",

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vlprune.embed.base import Embedder, check_rows, get_embedder
+from vlprune.embed.base import Embedder, check_rows
+from vlprune.embed.spec import get_embedder
 from vlprune.embed.store import images_key, load_embeddings, save_embeddings, sidecar_path
 from vlprune.errors import DataError
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from vlprune.embed import runtime
-from vlprune.embed.base import Embedder, register_embedder
-from vlprune.errors import ConfigError
+from vlprune.embed.base import register_embedder
+from vlprune.numeric import l2_normalise
 
 JOINS = ("concat", "average")
 
@@ -21,7 +21,7 @@ def _pooled(output: Any):
 
 
 @register_embedder("clip")
-class CLIPEmbedder(Embedder):
+class CLIPEmbedder(runtime.ModelEmbedder):
     """CLIP's text embedding of each record's text and image embedding of its pixels, each
     L2-normalised, joined by ``join``:
 
@@ -53,18 +53,17 @@ class CLIPEmbedder(Embedder):
     """
 
     version = 1
-    rowwise = True
-    runtime_params = runtime.MODEL_RUNTIME_PARAMS
+    model_hint = "--embedder clip --model HUB_ID_OR_FOLDER"
 
     def __init__(
         self,
         model: str = "openai/clip-vit-base-patch32",
         fields: Sequence[str] = ("question", "hint", "choices"),
-        join: str = "concat",
-        caption: str = "missing",
-        batch_size: int = 32,
+        join: Literal["concat", "average"] = "concat",
+        caption: runtime.CaptionMode = "missing",
+        batch_size: runtime.BatchSize = 32,
         device: str = "auto",
-        dtype: str = "auto",
+        dtype: runtime.DType = "auto",
         progress: bool | None = None,
     ) -> None:
         self.model = model
@@ -76,26 +75,14 @@ class CLIPEmbedder(Embedder):
         self.dtype = dtype
         self.progress = progress
 
-    def fingerprint_extras(self) -> dict[str, Any]:
-        return {"weights": runtime.model_signature(str(self.model)), "precision": runtime.precision(self)}
-
-    def check(self) -> None:
-        runtime.check_common(self)
-        if isinstance(self.fields, str) or not self.fields:
-            raise ConfigError(f"clip: fields must be a list of record fields, not {self.fields!r}")
-        if self.join not in JOINS:
-            raise ConfigError(f"clip: join must be one of {', '.join(JOINS)}, not {self.join!r}")
-        if not self.model:
-            raise ConfigError("clip needs a model: --embedder clip --model HUB_ID_OR_FOLDER")
-
     def load(self):
         """(model, tokenizer, image processor, device, torch dtype), the model in eval mode."""
         self.check()
         import torch
         from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
 
-        device = runtime.resolve_device(self.device)
-        dtype = getattr(torch, runtime.resolve_dtype(self.dtype, device))
+        device, dtype_name = self.device_and_dtype()
+        dtype = getattr(torch, dtype_name)
         path = str(self.model)
         try:
             with runtime.quiet_loading("transformers"):
@@ -128,8 +115,8 @@ class CLIPEmbedder(Embedder):
                     pixels = image_processor(images=[pool.image(i) for i in rows], return_tensors="pt")
                     out = model.get_image_features(pixel_values=pixels["pixel_values"].to(device, dtype))
                     image[rows] = _pooled(out).float().cpu().numpy()
-        text, image = runtime.l2_normalise(text), runtime.l2_normalise(image)
+        text, image = l2_normalise(text), l2_normalise(image)
         if self.join == "concat":
             return np.concatenate([text, image], axis=1)
-        both = runtime.l2_normalise((text + image) / 2)
+        both = l2_normalise((text + image) / 2)
         return np.where(have[:, None], both, text)

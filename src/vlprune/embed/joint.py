@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from vlprune.embed.base import Embedder, check_rows, get_embedder, register_embedder
+from vlprune.embed.base import Embedder, check_rows, make_embedder, register_embedder
 from vlprune.errors import ConfigError
+from vlprune.numeric import l2_normalise
 
 
 @register_embedder("joint")
@@ -45,7 +46,7 @@ class JointEmbedder(Embedder):
                 raise ConfigError(f"joint embedder parts are (embedder, weight) pairs, got {part!r}") from None
             if isinstance(weight, bool) or not (isinstance(weight, int | float) and weight >= 0):
                 raise ConfigError(f"joint embedder weights must be non-negative numbers, got {weight!r}")
-            out.append((get_embedder(emb), float(weight)))
+            out.append((make_embedder(emb, validate=False), float(weight)))
         return out
 
     def with_params(self, **params: Any) -> JointEmbedder:
@@ -68,11 +69,11 @@ class JointEmbedder(Embedder):
         for emb, weight in parts:
             mine = {k: v for k, v in params.items() if k in emb.param_names()}
             if mine:
-                emb = type(emb)(**{**{k: getattr(emb, k) for k in emb.param_names()}, **mine})
+                emb = type(emb).from_text(validate=False, **{**emb.get_params(), **mine})
             new_parts.append((emb, weight))
         return JointEmbedder(new_parts)
 
-    def check(self) -> None:
+    def _validate(self) -> None:
         for emb, _ in self.resolved_parts():
             emb.check()
 
@@ -80,7 +81,7 @@ class JointEmbedder(Embedder):
         """The parts written as a spec, e.g. ``minilm+pixels*0.5``."""
         return "+".join(emb.name + ("" if w == 1.0 else f"*{w:g}") for emb, w in self.resolved_parts())
 
-    def get_params(self) -> dict[str, Any]:
+    def json_params(self) -> dict[str, Any]:
         return {"parts": [[emb.describe(), w] for emb, w in self.resolved_parts()]}
 
     def fingerprint_payload(self) -> dict[str, Any]:
@@ -93,9 +94,7 @@ class JointEmbedder(Embedder):
         """Normalise and weight the parts' vectors (in part order) and concatenate them."""
         weighted = []
         for X, (_, weight) in zip(blocks, self.resolved_parts(), strict=True):
-            X = np.asarray(X, dtype=np.float32)
-            norms = np.linalg.norm(X, axis=1, keepdims=True)
-            weighted.append(weight * X / np.maximum(norms, 1e-12))
+            weighted.append(weight * l2_normalise(X))
         return np.concatenate(weighted, axis=1)
 
     def embed(self, pool, rows=None):
@@ -122,8 +121,11 @@ class DefaultEmbedder(JointEmbedder):
         'minilm+pixels'
     """
 
-    #: The parts, as a spec; documented in docs/embedders.md.
-    SPEC = "minilm+pixels"
+    #: The parts (``minilm+pixels``); documented in docs/embedders.md.
+    PARTS = (("minilm", 1.0), ("pixels", 1.0))
 
     def __init__(self) -> None:
-        super().__init__(parts=get_embedder(self.SPEC).parts)
+        super().__init__(parts=self.PARTS)
+
+    def clone(self) -> DefaultEmbedder:
+        return DefaultEmbedder()

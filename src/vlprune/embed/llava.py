@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from vlprune.data.prompts import IMAGE_TOKEN, format_prompt
 from vlprune.embed import runtime
-from vlprune.embed.base import Embedder, register_embedder
+from vlprune.embed.base import register_embedder
 from vlprune.errors import ConfigError
+from vlprune.numeric import l2_normalise
 
 
 @register_embedder("llava")
-class LlavaEmbedder(Embedder):
+class LlavaEmbedder(runtime.ModelEmbedder):
     """Mean-pooled last hidden states of a ``LlavaForConditionalGeneration`` over the full
     ScienceQA prompt (:func:`vlprune.data.prompts.format_prompt`) with its image, then
     L2-normalised: the vector is the language model's reading of the problem, image tokens
@@ -44,16 +43,16 @@ class LlavaEmbedder(Embedder):
     """
 
     version = 1
-    rowwise = True
-    runtime_params = runtime.MODEL_RUNTIME_PARAMS
+    model_hint = ("--embedder llava --model PATH (a LlavaForConditionalGeneration folder with its "
+                  "processor, or a hub id)")
 
     def __init__(
         self,
         model: str | None = None,
-        caption: str = "missing",
-        batch_size: int = 8,
+        caption: runtime.CaptionMode = "missing",
+        batch_size: runtime.BatchSize = 8,
         device: str = "auto",
-        dtype: str = "auto",
+        dtype: runtime.DType = "auto",
         progress: bool | None = None,
     ) -> None:
         self.model = model
@@ -63,24 +62,14 @@ class LlavaEmbedder(Embedder):
         self.dtype = dtype
         self.progress = progress
 
-    def check(self) -> None:
-        if not self.model:
-            raise ConfigError("the llava embedder needs a model: --embedder llava --model PATH "
-                              "(a LlavaForConditionalGeneration folder with its processor, or a hub id)")
-        runtime.check_common(self)
-
-    def fingerprint_extras(self) -> dict[str, Any]:
-        self.check()
-        return {"weights": runtime.model_signature(str(self.model)), "precision": runtime.precision(self)}
-
     def load(self):
         """(model, processor, device, torch dtype), the model in eval mode."""
         self.check()
         import torch
         from transformers import AutoProcessor, LlavaForConditionalGeneration
 
-        device = runtime.resolve_device(self.device)
-        dtype = getattr(torch, runtime.resolve_dtype(self.dtype, device))
+        device, dtype_name = self.device_and_dtype()
+        dtype = getattr(torch, dtype_name)
         path = str(self.model)
         try:
             with runtime.quiet_loading("transformers"):
@@ -137,4 +126,4 @@ class LlavaEmbedder(Embedder):
                 hidden = model.model(**inputs).last_hidden_state.float()
                 mask = inputs["attention_mask"].unsqueeze(-1).float()
                 X[sl] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).cpu().numpy()
-        return runtime.l2_normalise(X)
+        return l2_normalise(X)

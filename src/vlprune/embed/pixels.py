@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
 from vlprune.embed.base import Embedder, register_embedder
-from vlprune.errors import ConfigError
+from vlprune.numeric import l2_normalise
+from vlprune.params import Range
 
 
 @register_embedder("pixels")
@@ -29,13 +32,9 @@ class PixelEmbedder(Embedder):
 
     runtime_params = ("progress",)
 
-    def __init__(self, size: int = 8, progress: bool | None = None) -> None:
+    def __init__(self, size: Annotated[int, Range(1)] = 8, progress: bool | None = None) -> None:
         self.size = size
         self.progress = progress
-
-    def check(self) -> None:
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
-            raise ConfigError(f"pixels: size must be a positive integer, not {self.size!r}")
 
     def _embed(self, pool):
         from PIL import Image
@@ -55,7 +54,7 @@ class PixelEmbedder(Embedder):
             part = X[have, :d]
             part -= part.mean(axis=0)
             part /= np.maximum(part.std(axis=0), 1e-3)
-            part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+            part = l2_normalise(part, out=part)
             X[have, :d] = part
             X[have, d] = 1.0
         return X

@@ -1,5 +1,7 @@
-"""What the model embedders (minilm, clip, llava) share: device and precision, batches with
-a progress bar, the text each record contributes, and a signature of local model weights.
+"""What the model embedders (minilm, clip, llava) share: their base class
+(:class:`ModelEmbedder`: the runtime parameters and their checks, the fingerprint of the
+weights), device and precision, batches with a progress bar, the text each record
+contributes, and a signature of local model weights.
 
 torch is imported inside the functions that need it, so importing this module is cheap.
 """
@@ -12,11 +14,13 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 
+from vlprune.embed.base import Embedder
 from vlprune.errors import ConfigError
+from vlprune.params import Range
 
 if TYPE_CHECKING:
     from vlprune.data.pool import Pool
@@ -30,6 +34,12 @@ CAPTION_MODES = ("missing", "always", "never")
 #: The runtime parameters every model embedder takes; they never change the vectors beyond
 #: float rounding, so they are left out of the fingerprint (the precision is put in instead).
 MODEL_RUNTIME_PARAMS = ("batch_size", "device", "dtype", "progress")
+
+#: Annotations of the parameters every model embedder takes (they drive validation and the
+#: command line's conversions, see :mod:`vlprune.params`).
+CaptionMode = Literal["missing", "always", "never"]
+DType = Literal["auto", "float32", "float16", "bfloat16"]
+BatchSize = Annotated[int, Range(1)]
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -66,16 +76,43 @@ def resolve_dtype(dtype: str, device: str) -> str:
     return dtype
 
 
-def check_common(embedder: Any) -> None:
-    """Validate the parameters every model embedder shares (with messages naming them)."""
-    if isinstance(embedder.batch_size, bool) or not isinstance(embedder.batch_size, int) or embedder.batch_size < 1:
-        raise ConfigError(f"{embedder.name}: batch_size must be a positive integer, not {embedder.batch_size!r}")
-    if embedder.caption not in CAPTION_MODES:
-        raise ConfigError(f"{embedder.name}: caption must be one of {', '.join(CAPTION_MODES)}, "
-                          f"not {embedder.caption!r}")
-    resolve_dtype(embedder.dtype, "cpu")
-    if not (isinstance(embedder.device, str) and (embedder.device in DEVICES or embedder.device.startswith("cuda:"))):
-        raise ConfigError(f"{embedder.name}: device must be one of {', '.join(DEVICES)}, not {embedder.device!r}")
+class ModelEmbedder(Embedder):
+    """Base of the embedders that run a neural model (minilm, clip, llava).
+
+    Subclasses take, besides their own parameters, ``model`` (hub id or local folder),
+    ``caption`` (:data:`CaptionMode`) and the runtime parameters ``batch_size``, ``device``
+    (``auto``, ``cpu``, ``cuda`` or ``cuda:N``), ``dtype`` (``auto``: float16 on a GPU) and
+    ``progress``, which change how fast the vectors come, not what they are: they stay out
+    of the fingerprint, which records the weights' signature and the resulting precision.
+    """
+
+    rowwise = True
+    runtime_params = MODEL_RUNTIME_PARAMS
+    #: How to give the model when it is required and missing (None: a default exists).
+    model_hint: ClassVar[str | None] = None
+
+    def model_path(self) -> str:
+        """The model folder or hub id actually loaded."""
+        return str(self.model)
+
+    def _validate(self) -> None:
+        if self.model_hint is not None and not self.model:
+            raise ConfigError(f"the {self.name} embedder needs a model: {self.model_hint}")
+        fields = getattr(self, "fields", ("question",))
+        if isinstance(fields, str) or not fields:
+            raise ConfigError(f"{self.name}: fields must be a list of record fields, not {fields!r}")
+        # Resolving the device here refuses cuda on a machine without one before any data
+        # is read or embedded.
+        resolve_device(self.device)
+
+    def fingerprint_extras(self) -> dict[str, Any]:
+        self.check()
+        return {"weights": model_signature(self.model_path()), "precision": precision(self)}
+
+    def device_and_dtype(self) -> tuple[str, str]:
+        """The resolved device and float type name this embedder will compute in."""
+        device = resolve_device(self.device)
+        return device, resolve_dtype(self.dtype, device)
 
 
 def precision(embedder: Any) -> str:
@@ -167,18 +204,6 @@ def load_failed(kind: str, model: str, exc: BaseException) -> ConfigError:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     where = "folder" if Path(model).exists() else "hub id (no local folder of that name)"
     return ConfigError(f"cannot load {kind} model {model!r} ({where}): {first}")
-
-
-def l2_normalise(X: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero).
-
-    Example:
-        >>> [[round(float(v), 3) for v in row] for row in l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]]))]
-        [[0.6, 0.8], [0.0, 0.0]]
-    """
-    X = np.asarray(X, dtype=np.float32)
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-
 
 
 @contextlib.contextmanager

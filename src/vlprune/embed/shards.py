@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vlprune.embed.base import Embedder, get_embedder
+from vlprune.embed.base import Embedder
 from vlprune.embed.cache import cached_embed
+from vlprune.embed.spec import get_embedder
 from vlprune.embed.store import load_embeddings, save_embeddings
 from vlprune.errors import ConfigError, DataError
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vlprune.embed.base import Embedder, register_embedder
+from vlprune.numeric import l2_normalise
 
 
 @register_embedder("tfidf")
@@ -50,7 +51,7 @@ class TfidfEmbedder(Embedder):
         if dim < 1:
             return np.asarray(tfidf.todense(), dtype=np.float32)
         X = TruncatedSVD(n_components=dim, random_state=0).fit_transform(tfidf).astype(np.float32)
-        X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        X = l2_normalise(X, out=X)
         if X.shape[1] < self.dim:  # keep the promised width for tiny pools
             X = np.pad(X, ((0, 0), (0, self.dim - X.shape[1])))
         return X

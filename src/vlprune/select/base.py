@@ -7,7 +7,6 @@ selection order (apricot's ``ranking``), so a prefix of a selection is meaningfu
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from vlprune.errors import ConfigError
+from vlprune.params import Configurable, check_seed, make_rng
 from vlprune.registry import Registry
 
 if TYPE_CHECKING:
@@ -47,19 +47,30 @@ def register_selector(name: str):
 
 
 def get_selector(name: str, **params: Any) -> Selector:
-    """Instantiate the selector registered as ``name`` with ``params``.
+    """The selector registered as ``name``, built from ``params`` and validated (text values,
+    as typed on a command line, are converted by the constructor's annotations).
 
     Example:
-        >>> get_selector("random").name
-        'random'
+        >>> get_selector("stratified", by="topic").name
+        'stratified'
     """
-    cls = selectors.get(name)
-    accepted = set(cls.param_names())
-    unknown = sorted(set(params) - accepted)
-    if unknown:
-        raise ConfigError(f"selector {name!r} takes no parameter(s) {', '.join(unknown)}; "
-                          f"its parameters: {', '.join(sorted(accepted)) or 'none'}")
-    return cls(**params)
+    return selectors.create(name, **params)
+
+
+def check_k(k: Any, n: int | None = None) -> int:
+    """``k`` as an int, checked: a positive integer, at most the pool size ``n`` when known.
+
+    Example:
+        >>> check_k(5, 10)
+        5
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ConfigError(f"k must be an integer, got {k!r}")
+    if k <= 0:
+        raise ConfigError(f"k must be positive, got {k}")
+    if n is not None and k > n:
+        raise ConfigError(f"k={k} is larger than the pool ({n} records)")
+    return int(k)
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ class Selection:
             step), same length as ``positions``.
         selector: the selector's registry name; ``params`` its hyperparameters.
         seed: the seed the selection was made with.
+        info: what the selection did (for farthest-point, the k-center engine's report).
+        embedder: the description of the embedder the selector read (None for selectors
+            that read no embeddings, or for a bare array).
 
     Example:
         >>> s = Selection(np.array([4, 1]), ["d", "a"], None, "random", {}, seed=0)
@@ -88,6 +102,7 @@ class Selection:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    embedder: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -102,16 +117,17 @@ class Selection:
             raise ConfigError(f"prefix length must lie in [0, {len(self)}], got {k}")
         scores = None if self.scores is None else self.scores[:k]
         return Selection(self.positions[:k], self.ids[:k], scores, self.selector, self.params,
-                         self.seed, self.info)
+                         self.seed, self.info, self.embedder)
 
 
-class Selector(ABC):
+class Selector(Configurable, ABC):
     """Base class of every selector.
 
-    Subclasses store hyperparameters in ``__init__`` (as attributes of the same names) and
-    implement :meth:`_select`, which returns positions in selection order and optional
-    per-step scores. :meth:`select` validates ``k``, makes the random Generator from ``seed``
-    and packages the result.
+    Subclasses store hyperparameters in ``__init__`` (as attributes of the same names, with
+    type annotations: they drive validation and the command line's conversions, see
+    :mod:`vlprune.params`) and implement :meth:`_select`, which returns positions in
+    selection order and optional per-step scores. :meth:`select` validates the parameters,
+    ``k`` and the seed, makes the random Generator and packages the result.
 
     Example:
         >>> from vlprune import RandomSelector
@@ -120,51 +136,21 @@ class Selector(ABC):
     """
 
     name: ClassVar[str] = "selector"
-    #: Pool fields this selector reads (checked before selecting, with a clear error).
+    kind: ClassVar[str] = "selector"
+    #: True when the selector reads record fields (a Pool is needed, not a bare array).
     requires_pool: ClassVar[bool] = False
-
-    @classmethod
-    def param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-
-    def get_params(self) -> dict[str, Any]:
-        """Hyperparameters as a JSON-friendly dict (callables shown by name)."""
-        out = {}
-        for name in self.param_names():
-            value = getattr(self, name)
-            if hasattr(value, "describe"):  # an Embedder instance
-                value = value.describe()
-            elif callable(value) and not isinstance(value, type):
-                value = f"<callable {getattr(value, '__name__', type(value).__name__)}>"
-            elif isinstance(value, np.ndarray):
-                value = value.tolist()
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[name] = value
-        return out
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
 
     def select(self, data: Pool | np.ndarray, k: int, *, seed: int | None = 0) -> Selection:
         """Choose ``k`` distinct items of ``data`` (a Pool, or an (n, d) embedding array).
 
         Returns a :class:`Selection` in selection order. The same seed gives the same result.
         """
-        n = len(data)
-        if isinstance(k, bool) or not isinstance(k, int | np.integer):
-            raise ConfigError(f"k must be an integer, got {k!r}")
-        if k <= 0:
-            raise ConfigError(f"k must be positive, got {k}")
-        if k > n:
-            raise ConfigError(f"k={k} is larger than the pool ({n} records)")
+        self.validate()
+        k = check_k(k, len(data))
+        seed = check_seed(seed)
         if self.requires_pool and isinstance(data, np.ndarray):
             raise ConfigError(f"selector {self.name!r} reads record fields; pass a Pool, not an array")
-        rng = np.random.default_rng(seed)
-        positions, scores, *rest = self._select(data, int(k), rng)
+        positions, scores, *rest = self._select(data, k, make_rng(seed))
         info = dict(rest[0]) if rest else {}
         positions = np.asarray(positions, dtype=np.int64)
         if len(positions) != k or len(np.unique(positions)) != k:  # a bug, not a user error
@@ -175,7 +161,12 @@ class Selector(ABC):
         else:
             ids = [str(i) for i in data.ids[positions]]
         return Selection(positions, ids, None if scores is None else np.asarray(scores, dtype=np.float64),
-                         self.name, self.get_params(), seed, info)
+                         self.name, self.json_params(), seed, info, self.embedder_info(data))
+
+    def embedder_info(self, data: Pool | np.ndarray) -> dict[str, Any] | None:
+        """The description of the embedder this selector reads ``data`` through (None when it
+        reads no embeddings); recorded in the subset manifest."""
+        return None
 
     @abstractmethod
     def _select(self, data: Pool | np.ndarray, k: int, rng: np.random.Generator

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Literal
 
 import numpy as np
 
+from vlprune.embed.base import Embedder
 from vlprune.errors import ConfigError
-from vlprune.select.base import Selector, register_selector
+from vlprune.params import Range
+from vlprune.select.base import register_selector
+from vlprune.select.embedding import EmbeddingSelector
 from vlprune.select.kcenter import METRICS, coreset_farthest_point, farthest_point_order, local_map
 
 OPTIMIZERS = ("exact", "coreset")
@@ -18,7 +21,7 @@ DEFAULT_PARTITIONS = 8
 
 
 @register_selector("farthest-point")
-class FarthestPointSelector(Selector):
+class FarthestPointSelector(EmbeddingSelector):
     """Choose records that are far apart: each new record maximises its distance to the
     nearest record already chosen (Gonzalez's greedy k-center).
 
@@ -70,17 +73,17 @@ class FarthestPointSelector(Selector):
 
     def __init__(
         self,
-        embedder: str = "default",
+        embedder: str | Embedder = "default",
         metric: str = "l2",
         start: str | int = "random",
         warm_start: Sequence[int] | Sequence[str] | None = None,
         backend: str = "auto",
         dtype: str | None = None,
         device: str | None = None,
-        optimizer: str = "exact",
-        partitions: int | None = None,
-        local_k: int | None = None,
-        executor: str = "local",
+        optimizer: Literal["exact", "coreset"] = "exact",
+        partitions: Annotated[int, Range(1)] | None = None,
+        local_k: Annotated[int, Range(1)] | None = None,
+        executor: Literal["local", "ray"] = "local",
     ) -> None:
         self.embedder = embedder
         self.metric = metric
@@ -94,19 +97,6 @@ class FarthestPointSelector(Selector):
         self.local_k = local_k
         self.executor = executor
 
-    def embeddings(self, data) -> np.ndarray:
-        """The matrix this selector works on: ``data`` itself, or the pool embedded."""
-        if isinstance(data, np.ndarray):
-            return data
-        from vlprune.embed.base import PrecomputedEmbedder
-        from vlprune.embed.cache import cached_embed
-
-        if isinstance(self.embedder, PrecomputedEmbedder) and isinstance(self.embedder.vectors, np.ndarray):
-            # Use the vectors as they are (a memory map stays one: selected out of core).
-            return self.embedder.vectors_for(data)
-
-        return cached_embed(self.embedder, data)
-
     def _warm_positions(self, data) -> np.ndarray | None:
         if self.warm_start is None or len(self.warm_start) == 0:
             return None
@@ -117,45 +107,33 @@ class FarthestPointSelector(Selector):
             raise ConfigError("warm_start ids need a Pool; with an array pass positions")
         return data.positions_of([str(v) for v in values], what="warm-start ids")
 
-    def _validate(self) -> dict[str, Any]:
-        """Check the hyperparameters once, before any work; returns the ones whose text form
-        (from the command line) needed converting: ``start``, ``partitions``, ``local_k``."""
+    def _validate(self) -> None:
+        """The rules the annotations cannot state: the metric, and which parameters apply to
+        which optimizer."""
         if self.metric not in METRICS:
             raise ConfigError(f"metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        if self.executor not in EXECUTORS:
-            raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)}, not {self.executor!r}")
-        start = _int_text(self.start, allow_negative=True)
-        partitions = _int_text(self.partitions)
-        local_k = _int_text(self.local_k)
         if self.optimizer == "exact":
-            given = [name for name, value in (("partitions", partitions), ("local_k", local_k))
-                     if value is not None] + (["executor"] if self.executor != "local" else [])
+            given = [name for name in ("partitions", "local_k") if getattr(self, name) is not None]
+            given += ["executor"] if self.executor != "local" else []
             if given:
                 raise ConfigError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to "
                                   "optimizer='coreset' only")
-        else:
-            if self.warm_start is not None and len(self.warm_start):
-                raise ConfigError("warm_start works with optimizer='exact' only")
-            for name, value in (("partitions", partitions), ("local_k", local_k)):
-                if value is not None and (not isinstance(value, int) or value < 1):
-                    raise ConfigError(f"{name} must be a positive integer, not {value!r}")
-        return {"start": start, "partitions": partitions, "local_k": local_k}
+        elif self.warm_start is not None and len(self.warm_start):
+            raise ConfigError("warm_start works with optimizer='exact' only")
 
     def _select(self, data, k, rng):
-        params = self._validate()
         warm = self._warm_positions(data)
-        X = self.embeddings(data)
-        if len(X) != len(data):
-            raise ConfigError(f"embeddings have {len(X)} rows for {len(data)} records")
+        X = self.embeddings(data, k)
+        start = self.start
+        if isinstance(start, str) and start.lstrip("-").isdigit():
+            start = int(start)
         if self.optimizer == "coreset":
             result = coreset_farthest_point(
-                X, k, partitions=params["partitions"] or min(DEFAULT_PARTITIONS, len(X)),
-                local_k=params["local_k"], metric=self.metric, start=params["start"], rng=rng,
+                X, k, partitions=self.partitions or min(DEFAULT_PARTITIONS, len(X)),
+                local_k=self.local_k, metric=self.metric, start=start, rng=rng,
                 backend=self.backend, dtype=self.dtype, device=self.device, map_fn=self._partition_map())
             return result.order, result.radii, {**result.report(), "executor": self.executor}
-        result = farthest_point_order(X, k, start=params["start"], metric=self.metric, warm_start=warm, rng=rng,
+        result = farthest_point_order(X, k, start=start, metric=self.metric, warm_start=warm, rng=rng,
                                       progress=k * len(X) * X.shape[1] > 5e9, backend=self.backend,
                                       dtype=self.dtype, device=self.device)
         return result.order, result.radii, {"optimizer": "exact", **result.info}
@@ -166,13 +144,3 @@ class FarthestPointSelector(Selector):
 
             return RayPartitionMap()
         return local_map
-
-
-def _int_text(value, *, allow_negative: bool = False):
-    """An integer given as text (command-line values arrive as strings) as an int; any other
-    value unchanged."""
-    if isinstance(value, str):
-        digits = value[1:] if allow_negative and value.startswith("-") else value
-        if digits.isdigit():
-            return int(value)
-    return value

@@ -10,10 +10,13 @@ run again. Modules, in the order data flows through them:
 - :mod:`~vlprune.train.tokenizer`: the presets' BPE tokenizer, trained on the pool (cached);
 - :mod:`~vlprune.train.model`: building the model, projectors, what each stage trains, LoRA;
 - :mod:`~vlprune.train.data`: prompts, label masks, image tokens, batches;
+- :mod:`~vlprune.train.loop`: the one optimisation loop every stage runs (loss, epoch order,
+  micro-batches, checkpoints);
 - :mod:`~vlprune.train.base`: the presets' cached base pretraining (stands in for checkpoints);
-- :mod:`~vlprune.train.loop`: the recipe (stage 1 cached, stage 2) and the optimisation loop;
-- :mod:`~vlprune.train.checkpoint`, :mod:`~vlprune.train.rundir`: resuming and the run folder;
-- :mod:`~vlprune.train.evaluate`: likelihood / generation evaluation and the metrics.
+- :mod:`~vlprune.train.predict`: likelihood / generation predictions and the metrics;
+- :mod:`~vlprune.train.recipe`: the two-stage recipe top to bottom (:func:`train`) and
+  :func:`evaluate` of a finished run;
+- :mod:`~vlprune.train.checkpoint`, :mod:`~vlprune.train.rundir`: resuming and the run folder.
 
 Example:
     >>> from vlprune.train import load_config, train
@@ -31,10 +34,10 @@ from vlprune._lazy import lazy_getattr
 _EXPORTS = {
     "TrainConfig": "vlprune.train.config",
     "load_config": "vlprune.train.config",
-    "train": "vlprune.train.loop",
-    "TrainResult": "vlprune.train.loop",
-    "evaluate": "vlprune.train.evaluate",
-    "EvalResult": "vlprune.train.evaluate",
+    "train": "vlprune.train.recipe",
+    "TrainResult": "vlprune.train.recipe",
+    "evaluate": "vlprune.train.recipe",
+    "EvalResult": "vlprune.train.predict",
     "build_model": "vlprune.train.model",
     "PRESETS": "vlprune.train.presets",
 }
@@ -47,7 +50,7 @@ __getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
 
 if TYPE_CHECKING:
     from vlprune.train.config import TrainConfig, load_config
-    from vlprune.train.evaluate import EvalResult, evaluate
-    from vlprune.train.loop import TrainResult, train
     from vlprune.train.model import build_model
+    from vlprune.train.predict import EvalResult
     from vlprune.train.presets import PRESETS
+    from vlprune.train.recipe import TrainResult, evaluate, train

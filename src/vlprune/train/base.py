@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vlprune.io import cache_dir
-from vlprune.train.data import Encoder, Example, ExampleDataset, caption_examples
+from vlprune.train.data import Encoder, Example, ExampleDataset, caption_examples, make_encoder
+from vlprune.train.loop import StepCallback, run_stage
 from vlprune.train.model import (
     SHARED_SEED,
     ModelBundle,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from vlprune.data.pool import Pool
     from vlprune.train.checkpoint import TrainLog
     from vlprune.train.config import TrainConfig
-    from vlprune.train.loop import StepCallback
 
 log = logging.getLogger("vlprune")
 
@@ -79,7 +79,6 @@ def pretrain_base(bundle: ModelBundle, cfg: TrainConfig, pool: Pool, *, accelera
     from safetensors.torch import load_model, save_model
 
     from vlprune.io import atomic_path
-    from vlprune.train.loop import make_encoder, run_stage
 
     kind = projector_kind(bundle.model)
     key_src = json.dumps([BASE_VERSION, bundle.identity, cfg.base.__dict__, cfg.data.max_length, pool.fingerprint],

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
     from vlprune.data.pool import Pool
+    from vlprune.train.config import TrainConfig
+    from vlprune.train.model import ModelBundle
 
 log = logging.getLogger("vlprune")
 
@@ -329,3 +331,10 @@ def collate(batch: list[dict[str, Any]], *, pad_id: int, padding_side: str = "ri
     images = [item["pixel_values"] for item in batch if item["pixel_values"] is not None]
     return {"input_ids": input_ids, "attention_mask": attention, "labels": labels,
             "pixel_values": torch.stack(images) if images else None}
+
+
+def make_encoder(bundle: ModelBundle, cfg: TrainConfig) -> Encoder:
+    """The encoder of a model bundle with the config's template and length limit."""
+    return Encoder(bundle.tokenizer, image_token_id=bundle.image_token_id,
+                   image_seq_length=bundle.image_seq_length, template=cfg.data.template,
+                   max_length=cfg.data.max_length)

@@ -1,21 +1,28 @@
 """The subset manifest (``subset.json``): a selection plus everything needed to find its
 records again -- the dataset reference and fingerprint, the selector and its parameters,
-the embedder, the seed, and the ids in selection order."""
+the embedder, the seed, and the ids in selection order.
+
+It is the contract between selection and training: ``vlprune select`` writes it, the
+trainer reads it and never a selector, so it lives in the data layer below both.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vlprune._version import __version__
 from vlprune.data.pool import DatasetRef, Pool
 from vlprune.errors import ConfigError, DataError
-from vlprune.io import write_json
-from vlprune.select.base import Selection
+from vlprune.io import atomic_path, write_json
+
+if TYPE_CHECKING:
+    from vlprune.select.base import Selection
 
 FORMAT = "vlprune.subset"
 FORMAT_VERSION = 1
@@ -51,8 +58,9 @@ class SubsetManifest:
         return len(self.ids)
 
     @classmethod
-    def from_selection(cls, selection: Selection, pool: Pool, *, embedder: dict[str, Any] | None = None
-                       ) -> SubsetManifest:
+    def from_selection(cls, selection: Selection, pool: Pool) -> SubsetManifest:
+        """The manifest of ``selection`` made from ``pool`` (the embedder, if the selector
+        read one, comes with the selection)."""
         scores = None
         if selection.scores is not None:
             scores = [float(s) if np.isfinite(s) else None for s in selection.scores]
@@ -65,7 +73,7 @@ class SubsetManifest:
             seed=selection.seed,
             ids=list(selection.ids),
             scores=scores,
-            embedder=embedder,
+            embedder=selection.embedder,
             info=dict(selection.info),
         )
 
@@ -86,9 +94,23 @@ class SubsetManifest:
             "created": self.created,
         }
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the manifest atomically (a temporary file renamed into place)."""
-        write_json(path, self.to_dict(), indent=1)
+    def save(self, path: str | os.PathLike, *, export_llava: str | os.PathLike | None = None,
+             pool: Pool | None = None) -> None:
+        """Write the manifest atomically (a temporary file renamed into place); with
+        ``export_llava`` also the subset's records of ``pool`` as LLaVA training JSON. Both
+        files are written beside their targets first and renamed together, so an error
+        leaves neither behind."""
+        if export_llava is None:
+            write_json(path, self.to_dict(), indent=1)
+            return
+        if pool is None:
+            raise ConfigError("the LLaVA export needs the pool the subset was selected from")
+        from vlprune.data.export import export_llava_json
+
+        positions = self.positions_in(pool)
+        with contextlib.ExitStack() as stack:
+            write_json(stack.enter_context(atomic_path(path)), self.to_dict(), indent=1)
+            export_llava_json(pool, positions, stack.enter_context(atomic_path(export_llava)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SubsetManifest:

@@ -1,4 +1,6 @@
-"""Evaluation on ScienceQA: predictions, accuracy overall and per category, result files.
+"""A model's answers to ScienceQA problems: predictions by likelihood or generation, their
+metrics, and the result files. (:func:`vlprune.train.evaluate` rebuilds a finished run's model
+and calls this.)
 
 Two deterministic modes:
 
@@ -11,7 +13,7 @@ Two deterministic modes:
   (a bare letter, ``"X. ..."``, or exactly one ``The answer is X.``). An answer that cannot
   be parsed counts as wrong and is recorded as ``-1`` (LLaVA's script guesses at random).
 
-``metrics.json`` holds the accuracy with its counts overall and for NAT, SOC, LAN, TXT, IMG,
+``metrics.json`` (:func:`vlprune.data.metrics.score_predictions`) holds the accuracy with its counts overall and for NAT, SOC, LAN, TXT, IMG,
 NO, G1-6 and G7-12 (see :meth:`vlprune.data.pool.Pool.categories`), and the chance level
 (the mean of 1 / number of choices); ``predictions.json`` is ScienceQA's results layout.
 """
@@ -19,7 +21,6 @@ NO, G1-6 and G7-12 (see :meth:`vlprune.data.pool.Pool.categories`), and the chan
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from vlprune.compare.stats import category_accuracy, chance_accuracy
-from vlprune.data.schema import CATEGORIES, answer_letter
-from vlprune.errors import ConfigError
+from vlprune.data.metrics import score_predictions
+from vlprune.data.schema import answer_letter
 from vlprune.io import write_json
 
 if TYPE_CHECKING:
@@ -58,60 +58,18 @@ class EvalResult:
     def results(self) -> dict[str, int]:
         return {pid: int(p) for pid, p in zip(self.ids, self.predictions, strict=True)}
 
+    @classmethod
+    def read(cls, run: RunDir) -> EvalResult:
+        """The evaluation a finished run wrote (``metrics.json`` and ``predictions.json``)."""
+        import json
 
-# -- scoring ----------------------------------------------------------------------------------
-def score(pool: Pool, predictions: np.ndarray | list[int]) -> dict[str, Any]:
-    """Accuracy overall and per ScienceQA category, each with its count, plus chance.
-
-    Example:
-        >>> m = score(pool, [0, 1, -1])   # doctest: +SKIP
-        >>> m["accuracy"], m["categories"]["IMG"]["count"]   # doctest: +SKIP
-        (0.3333333333333333, 1)
-    """
-    predictions = np.asarray(predictions, dtype=np.int64)
-    if len(predictions) != len(pool):
-        raise ConfigError(f"{len(predictions)} predictions for {len(pool)} problems")
-    correct = predictions == pool.table["answer"].to_numpy(dtype=np.int64)
-    by_category = category_accuracy(correct, pool.categories())
-
-    def cell(entry: dict[str, float]) -> dict[str, Any]:
-        count = int(entry["count"])
-        return {"accuracy": entry["accuracy"] if count else None,
-                "correct": round(entry["accuracy"] * count) if count else 0, "count": count}
-
-    return {
-        **cell(by_category["overall"]),
-        "chance": chance_accuracy(pool.table["choices"].map(len).tolist()) if len(pool) else None,
-        "unparsed": int((predictions < 0).sum()),
-        "categories": {name: cell(by_category[name]) for name in CATEGORIES},
-    }
+        results = json.loads(run.predictions.read_text(encoding="utf-8"))["results"]
+        metrics = json.loads(run.metrics.read_text(encoding="utf-8"))
+        return cls(list(results), np.array(list(results.values()), dtype=np.int64), metrics,
+                   (run.metrics, run.predictions))
 
 
-def format_metrics(metrics: dict[str, Any], *, title: str = "") -> str:
-    """The summary table printed after evaluation.
-
-    Example:
-        >>> print(format_metrics({"accuracy": 0.5, "correct": 1, "count": 2, "chance": 0.5, "unparsed": 0,
-        ...                       "categories": {"NAT": {"accuracy": 0.5, "correct": 1, "count": 2}}}))
-        category  count  accuracy
-        overall       2     50.00
-        NAT           2     50.00
-        chance              50.00
-    """
-    def pct(x: float | None) -> str:
-        return "     -" if x is None else f"{100 * x:6.2f}"
-
-    lines = [title] if title else []
-    lines.append(f"{'category':<8}  {'count':>5}  accuracy")
-    lines.append(f"{'overall':<8}  {metrics['count']:>5}  {pct(metrics['accuracy']):>8}")
-    for name, c in metrics["categories"].items():
-        lines.append(f"{name:<8}  {c['count']:>5}  {pct(c['accuracy']):>8}")
-    lines.append(f"{'chance':<8}  {'':>5}  {pct(metrics['chance']):>8}")
-    if metrics.get("unparsed"):
-        lines.append(f"({metrics['unparsed']} generated answers could not be parsed and count as wrong)")
-    return "\n".join(lines)
-
-
+# -- parsing and result files -------------------------------------------------------------
 def parse_answer(text: str, n_choices: int) -> int:
     """The choice index in a generated answer, parsed as LLaVA's ScienceQA evaluation does;
     -1 when there is none (or it names no option).
@@ -142,44 +100,6 @@ def write_results(run: RunDir, result: EvalResult, *, suffix: str = "") -> tuple
 
 
 # -- predicting ---------------------------------------------------------------------------------
-def evaluate(run_dir: str | os.PathLike, *, mode: str | None = None, split: str | None = None,
-             limit: int | None = None, write: bool = True, progress: bool | None = None) -> EvalResult:
-    """Score a finished run on ScienceQA (default: its configured mode and split, ``test``).
-
-    With the run's own settings the results go to ``metrics.json`` / ``predictions.json``;
-    with another mode, split or limit to ``metrics-<mode>-<split>[-first<N>].json`` (and
-    the same for predictions), so the training run's numbers are never overwritten.
-
-    Example:
-        >>> result = evaluate("runs/tiny")            # doctest: +SKIP
-        >>> round(result.metrics["accuracy"], 3)       # doctest: +SKIP
-        0.612
-    """
-    import sys
-
-    from vlprune.train.data import check_images
-    from vlprune.train.loop import restore_model
-    from vlprune.train.rundir import RunDir
-
-    progress = sys.stderr.isatty() if progress is None else progress
-    bundle, cfg, manifest = restore_model(run_dir, progress=progress)
-    configured = (cfg.eval.mode, cfg.eval.split, cfg.eval.limit)
-    cfg.eval.mode = mode or cfg.eval.mode
-    cfg.eval.split = split or cfg.eval.split
-    cfg.eval.limit = limit if limit is not None else cfg.eval.limit
-    cfg.validate()
-    # The run's own setting writes metrics.json; any other one a file named after it.
-    suffix = "" if (cfg.eval.mode, cfg.eval.split, cfg.eval.limit) == configured else (
-        f"-{cfg.eval.mode}-{cfg.eval.split}" + (f"-first{cfg.eval.limit}" if cfg.eval.limit else ""))
-    pool = manifest.load_pool(split=cfg.eval.split)
-    check_images(pool, range(len(pool)), use_captions=cfg.data.caption_for_missing_images,
-                 what=f"{cfg.eval.split} split")
-    result = evaluate_bundle(bundle, pool, cfg, progress=progress)
-    if write:
-        result.files = write_results(RunDir(Path(run_dir)), result, suffix=suffix)
-    return result
-
-
 def evaluate_bundle(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> EvalResult:
     """Predict every problem of ``pool`` (the first ``cfg.eval.limit``) and score them."""
     if cfg.eval.limit is not None and cfg.eval.limit < len(pool):
@@ -188,7 +108,7 @@ def evaluate_bundle(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progre
         predictions = predict_likelihood(bundle, pool, cfg, progress=progress)
     else:
         predictions = predict_generate(bundle, pool, cfg, progress=progress)
-    metrics = score(pool, predictions)
+    metrics = score_predictions(pool, predictions)
     metrics.update({"mode": cfg.eval.mode, "split": cfg.eval.split, "dataset": pool.reference.loader,
                     "dataset_fingerprint": pool.fingerprint})
     return EvalResult(list(pool.ids), predictions, metrics)
@@ -196,8 +116,7 @@ def evaluate_bundle(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progre
 
 def _prompts(bundle: ModelBundle, pool: Pool, cfg: TrainConfig) -> list[tuple[list[int], int | None]]:
     """Prompt token ids (image tokens expanded) and image position for every problem."""
-    from vlprune.train.data import problem_prompt
-    from vlprune.train.loop import make_encoder
+    from vlprune.train.data import make_encoder, problem_prompt
 
     encoder = make_encoder(bundle, cfg)
     out = []
