@@ -27,7 +27,7 @@ from vlprune.data.schema import CATEGORIES
 from vlprune.errors import ConfigError
 
 TINY = {"loader": "synthetic", "options": {"size": "tiny"}}
-PROBE = {"embedder": "tfidf", "epochs": 40}
+PROBE = {"embedder": "tfidf", "epochs": 10}
 
 
 # -- statistics against values computed by hand --------------------------------------------------
@@ -232,15 +232,15 @@ def test_calibration_random_against_random():
 
 
 def test_calibration_holm_keeps_the_grid_wide_rate():
-    """Grids of 4 budgets, each with a "selector" drawn like random (4 independent comparisons),
-    400 grids: Holm keeps the chance that any verdict in a grid says beats/loses near 5% (SE 1.1
-    points), where 4 unadjusted tests at 5% say so in 1 - .95^4 = 19% of grids (about 15% with
-    Welch's slightly conservative test at 3 seeds)."""
-    tables = random_vs_random(400, budgets=4, n_questions=500, seed=2)
+    """Grids of 4 budgets, each with a "selector" drawn like random (4 independent comparisons,
+    5 seeds a side), 400 grids: Holm keeps the chance that any verdict in a grid says
+    beats/loses near 5% (SE 1.1 points; measured 4.5%), where 4 unadjusted tests at 5% say so
+    in 1 - .95^4 = 19% of grids (measured 17%: Welch's test is slightly conservative)."""
+    tables = random_vs_random(400, budgets=4, n_seeds=5, n_questions=300, seed=2)
     assert all(len(t) == 4 for t in tables)
     any_holm = np.mean([t["significant"].any() for t in tables])
     any_raw = np.mean([(t["p"] < 0.05).any() for t in tables])
-    assert 0.02 <= any_holm <= 0.08 and any_raw > 0.1, (any_holm, any_raw)
+    assert 0.02 <= any_holm <= 0.08 and any_raw > 0.12, (any_holm, any_raw)
 
 
 # -- the grid ----------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ def test_tiny_grid_with_the_probe_scorer(tmp_path):
     assert len(table) == 10 and set(table["selector"]) == {"random", "hand-rules", "full"}
     assert (table.loc[table["selector"] == "full", "n_train"] == 200).all()
     assert ((table["accuracy"] >= 0) & (table["accuracy"] <= 1)).all()
-    assert (table["cost_example_epochs"] == table["n_train"] * 40).all()
+    assert (table["cost_example_epochs"] == table["n_train"] * 10).all()
     # the cost of each cell, split; hand-rules and random do not embed
     assert (table["score_s"] > 0).all() and (table["embed_s"] == 0).all()
     assert np.allclose(table["cost_s"], table["embed_s"] + table["select_s"] + table["score_s"], atol=2e-3)
@@ -275,7 +275,7 @@ def test_probe_uses_the_seed_and_only_the_seed():
     from vlprune import load_pool
 
     train, test = load_pool("synthetic", size="tiny"), load_pool("synthetic", size="tiny", split="test")
-    probe = ProbeScorer(embedder="tfidf", epochs=30)
+    probe = ProbeScorer(embedder="tfidf", epochs=10)
     positions = np.arange(120)
     runs = [probe.score(train, positions, test, seed=s, workdir=Path(".")) for s in (0, 0, 1)]
     assert runs[0].extra == runs[1].extra and np.array_equal(runs[0].predictions, runs[1].predictions)
@@ -386,7 +386,7 @@ def test_a_refused_grid_leaves_nothing_behind(tmp_path):
 def test_compare_cli_with_yaml_config_and_flags(tmp_path, capsys):
     config = tmp_path / "grid.yaml"
     config.write_text("selectors:\n  - random\n  - name: stratified\n    params: {by: subject}\n"
-                      "k: [20]\nseeds: 1\nscorer: probe\nscorer_params: {embedder: tfidf, epochs: 20}\n")
+                      "k: [20]\nseeds: 1\nscorer: probe\nscorer_params: {embedder: tfidf, epochs: 10}\n")
     out = tmp_path / "out"
     code = main(["compare", "--config", str(config), "--k", "15,30", "--size", "tiny", "--out", str(out)])
     printed = capsys.readouterr().out

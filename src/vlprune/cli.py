@@ -466,7 +466,7 @@ def add_compare_parser(sub) -> None:
     p.add_argument("--selectors", help="comma list of selector names (default: random)")
     p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000 (required, unless the "
                                "--config file gives k)")
-    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2) or a comma list")
+    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2; default 3) or a comma list")
     p.add_argument("--scorer", help="probe (fast proxy, default) or llava (the built-in trainer)")
     p.add_argument("--scorer-param", action="append", metavar="NAME=VALUE", help="scorer option (repeatable)")
     p.add_argument("--config", metavar="YAML", help="grid file; flags given here override it")

@@ -29,9 +29,10 @@ def compare(config: GridConfig, out: str | Path, *, progress: bool = True) -> li
 
     Example:
         >>> cfg = GridConfig.from_dict({"selectors": ["random", "hand-rules"], "k": [20, 40], "seeds": 2,
-        ...                             "scorer": "probe", "scorer_params": {"embedder": "tfidf", "epochs": 30},
+        ...                             "scorer": "probe", "scorer_params": {"embedder": "tfidf", "epochs": 10},
         ...                             "dataset": {"loader": "synthetic", "options": {"size": "tiny"}}})
-        >>> records = compare(cfg, "/tmp/vlprune-doctest-compare", progress=False)
+        >>> import tempfile
+        >>> records = compare(cfg, tempfile.mkdtemp(), progress=False)
         >>> len(records)  # 2 selectors x 2 budgets x 2 seeds + 2 full-data runs
         10
     """

@@ -353,6 +353,11 @@ def plot_cost(records: Sequence[dict[str, Any]], path: str | Path, *, title: str
         ax.plot([max(r.cost_s, 1e-3)], [100 * r.accuracy], marker="*", markersize=14, color="black",
                 linestyle="none", label=f"full data (n={r.k})")
     ax.set_xscale("log")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")  # 2, not 2 x 10^0
+    ax.xaxis.set_major_formatter(plain)
+    lo, hi = ax.get_xlim()
+    # within a decade the minor ticks are the only labels; across decades they would crowd
+    ax.xaxis.set_minor_formatter(plain if hi / lo < 10 else matplotlib.ticker.NullFormatter())
     ax.set_xlabel("cost per cell (s): embedding + selection + training, mean over seeds")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title or "Accuracy against cost")
