@@ -337,8 +337,21 @@ def test_grid_refuses_to_mix_scorers_in_one_folder(tmp_path):
     CountingScorer.fail_after = None
     run_grid(GridConfig.from_dict({"k": [5], "seeds": 1, "scorer": "counting", "dataset": TINY,
                                    "full_data": False}), tmp_path, progress=False)
-    with pytest.raises(ConfigError, match="another scorer or dataset"):
+    with pytest.raises(ConfigError, match="another scorer, scorer settings or dataset"):
         run_grid(GridConfig.from_dict({"k": [5], "seeds": 1, "scorer": "probe", "dataset": TINY}), tmp_path)
+
+
+def test_grid_refuses_a_scorer_whose_defaults_changed(tmp_path):
+    """Same scorer_params, but the scorer resolved them differently (a default changed between
+    versions): the earlier cells are not comparable."""
+    cfg = {"k": [5], "seeds": 1, "scorer": "probe", "scorer_params": PROBE, "dataset": TINY, "full_data": False}
+    run_grid(GridConfig.from_dict(cfg), tmp_path, progress=False)
+    grid = json.loads((tmp_path / "grid.json").read_text())
+    assert grid["scorer_resolved"]["params"]["batches"] == 4
+    grid["scorer_resolved"]["params"]["batches"] = 1
+    (tmp_path / "grid.json").write_text(json.dumps(grid))
+    with pytest.raises(ConfigError, match="scorer settings"):
+        run_grid(GridConfig.from_dict(cfg), tmp_path, progress=False)
 
 
 @pytest.mark.parametrize(("settings", "message"), [

@@ -242,20 +242,24 @@ def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True) -> l
     """
     out = Path(out)
     config.validate()
+    scorer = make_scorer(config.scorer, config.scorer_params)
+    resolved = {**config.to_dict(), "scorer_resolved": scorer.describe()}
     cells_dir = out / "cells"
     config_path = out / "grid.json"
     if config_path.exists():
         previous = json.loads(config_path.read_text())
         keep = ("scorer", "scorer_params", "dataset", "test_split")
-        if any(previous.get(key) != config.to_dict()[key] for key in keep):
-            raise ConfigError(f"{out} holds a grid with another scorer or dataset; use a new --out "
-                              f"(completed cells there would not be comparable)")
+        # scorer_resolved holds every scorer parameter, defaults included, so a default that
+        # changed between versions is caught too (grid.json files from before lack it)
+        if any(previous.get(key) != resolved[key] for key in keep) or previous.get(
+                "scorer_resolved", resolved["scorer_resolved"]) != resolved["scorer_resolved"]:
+            raise ConfigError(f"{out} holds a grid with another scorer, scorer settings or dataset; use a "
+                              f"new --out (completed cells there would not be comparable)")
 
     ref = config.dataset
     train = load_pool(ref.loader, ref.source, split=ref.split, **ref.options)
     test = load_pool(ref.loader, ref.source, split=config.test_split, **ref.options)
     cells = grid_cells(config, len(train))
-    scorer = make_scorer(config.scorer, config.scorer_params)
 
     records: list[dict[str, Any]] = []
     todo = [c for c in cells if not (cells_dir / c.filename).exists()]
@@ -264,7 +268,7 @@ def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True) -> l
     if todo:
         scorer.prepare(train, test)
     cells_dir.mkdir(parents=True, exist_ok=True)
-    write_json(config_path, config.to_dict())
+    write_json(config_path, resolved)
     bar = None
     if progress:
         from tqdm.auto import tqdm
