@@ -216,7 +216,7 @@ def test_calibration_random_against_random():
 
     600 splits of 3 random seeds against 3 others: the rate's standard error is
     sqrt(.05 x .95 / 600) = 0.9 points, so [2%, 8%] is +-3.4 SE around 5%. (Welch's test at 3
-    seeds a side is slightly conservative: 3.5% on normal data.) The questions-only interval,
+    seeds a side is slightly conservative: 3.6% on normal data.) The questions-only interval,
     which was the verdict before (a paired bootstrap over questions of the seed-averaged
     correctness, models held fixed), excludes zero far more often on the same kind of splits:
     the simulation carries the seed noise that made that verdict wrong.
