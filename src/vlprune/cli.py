@@ -440,11 +440,13 @@ def add_compare_parser(sub, common) -> None:
     p = sub.add_parser("compare", parents=[common],
                        help="score selectors against each other (and random) over budgets and seeds",
                        description="Select, train and evaluate every (selector, k, seed) cell; write "
-                                   "results.csv, summary.md, learning_curve.png and categories.png. "
+                                   "results.csv, summary.md, learning_curve.png, categories.png and "
+                                   "cost.png. The grid is checked whole before the first cell. "
                                    "Resumable: completed cells are skipped.")
     p.add_argument("--selectors", help="comma list of selector names (default: random)")
-    p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000")
-    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2) or a comma list")
+    p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000 (required, unless the "
+                               "--config file gives k)")
+    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2; default 3) or a comma list")
     p.add_argument("--scorer", help="probe (fast proxy, default) or llava (the built-in trainer)")
     p.add_argument("--scorer-param", action="append", metavar="NAME=VALUE", help="scorer option (repeatable)")
     p.add_argument("--config", metavar="YAML", help="grid file; flags given here override it")
@@ -494,7 +496,7 @@ def run_compare(args: argparse.Namespace) -> int:
     config = GridConfig.from_dict(settings)
     compare(config, args.out, progress=sys.stderr.isatty())
     print((Path(args.out) / "summary.md").read_text())
-    print(f"wrote {args.out}/results.csv, summary.md, learning_curve.png, categories.png")
+    print(f"wrote {args.out}/results.csv, summary.md, learning_curve.png, categories.png, cost.png")
     return 0
 
 
