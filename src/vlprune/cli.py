@@ -446,10 +446,12 @@ def add_compare_parser(sub, common) -> None:
     p.add_argument("--selectors", help="comma list of selector names (default: random)")
     p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000 (required, unless the "
                                "--config file gives k)")
-    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2; default 3) or a comma list")
+    p.add_argument("--seeds", help="number of seeds (5 -> 0,...,4; default 5) or a comma list")
     p.add_argument("--scorer", help="probe (fast proxy, default) or llava (the built-in trainer)")
     p.add_argument("--scorer-param", action="append", metavar="NAME=VALUE", help="scorer option (repeatable)")
     p.add_argument("--config", metavar="YAML", help="grid file; flags given here override it")
+    p.add_argument("--eval-split", metavar="SPLIT",
+                   help="split every cell is scored on (default test; dev to tune on --split tune)")
     p.add_argument("--no-full-data", action="store_true", help="skip the full-data reference row")
     p.add_argument("--out", required=True, help="output folder (reused to resume)")
     add_dataset_options(p)
@@ -466,34 +468,26 @@ def _comma_list(text: str, convert: Callable = str) -> list:
 def run_compare(args: argparse.Namespace) -> int:
     from vlprune.compare import GridConfig, compare
 
-    settings: dict[str, Any] = {}
-    if args.config:
-        import yaml
-
-        from vlprune.errors import DataError
-
-        try:
-            settings = yaml.safe_load(Path(args.config).read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise DataError(f"cannot read grid config: {str(exc).splitlines()[0]}", file=args.config) from None
-        if not isinstance(settings, dict):
-            raise DataError("expected a mapping of grid settings", file=args.config)
+    flags: dict[str, Any] = {}
     if args.selectors:
-        settings["selectors"] = _comma_list(args.selectors)
+        flags["selectors"] = _comma_list(args.selectors)
     if args.k:
-        settings["k"] = _comma_list(args.k, int)
+        flags["k"] = _comma_list(args.k, int)
     if args.seeds:
         seeds = _comma_list(args.seeds, int)
-        settings["seeds"] = seeds[0] if len(seeds) == 1 and "," not in args.seeds else seeds
+        flags["seeds"] = seeds[0] if len(seeds) == 1 and "," not in args.seeds else seeds
     if args.scorer:
-        settings["scorer"] = args.scorer
+        flags["scorer"] = args.scorer
     if args.scorer_param:
-        settings.setdefault("scorer_params", {}).update(assignments(args.scorer_param, "--scorer-param"))
+        flags["scorer_params"] = assignments(args.scorer_param, "--scorer-param")
+    if args.eval_split:
+        flags["test_split"] = args.eval_split
     if args.no_full_data:
-        settings["full_data"] = False
-    if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or "dataset" not in settings:
-        settings["dataset"] = dataset_ref(args).to_dict()
-    config = GridConfig.from_dict(settings)
+        flags["full_data"] = False
+    if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or args.split != "train" \
+            or not args.config:
+        flags["dataset"] = dataset_ref(args).to_dict()
+    config = GridConfig.load(args.config, flags)
     compare(config, args.out, progress=sys.stderr.isatty())
     print((Path(args.out) / "summary.md").read_text())
     print(f"wrote {args.out}/results.csv, summary.md, learning_curve.png, categories.png, cost.png")

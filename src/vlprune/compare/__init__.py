@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vlprune.compare.grid import GridConfig, SelectorSpec, run_grid
+from vlprune.compare.grid import GridConfig, SelectorSpec, load_pools, run_grid
 from vlprune.compare.report import aggregate, detectable, versus_random, write_report
 from vlprune.compare.scorers import LlavaScorer, ProbeScorer, Scorer, scorers
 from vlprune.compare.stats import (
@@ -36,11 +36,10 @@ def compare(config: GridConfig, out: str | Path, *, progress: bool = True) -> li
         >>> len(records)  # 2 selectors x 2 budgets x 2 seeds + 2 full-data runs
         10
     """
-    from vlprune.data.loaders import load_pool
-
-    records = run_grid(config, out, progress=progress)
-    ref = config.dataset
-    test = load_pool(ref.loader, ref.source, split=config.test_split, **ref.options)
+    config.validate()
+    pools = load_pools(config)
+    records = run_grid(config, out, progress=progress, pools=pools)
+    test = pools[1]
     chance = chance_accuracy(test.table["choices"].map(len).tolist())
     scorer = scorers.get(config.scorer)
     write_report(records, out, scorer=config.scorer, proxy=scorer.is_proxy, n_boot=config.bootstrap,

@@ -24,10 +24,10 @@ import numpy as np
 
 from vlprune.compare.scorers import Scorer, ScoreResult, scorers
 from vlprune.compare.stats import TESTS
-from vlprune.data.loaders import load_pool
+from vlprune.data.loaders import check_evaluation_split, load_pool
 from vlprune.data.metrics import category_accuracy
 from vlprune.data.pool import DatasetRef, Pool
-from vlprune.errors import ConfigError
+from vlprune.errors import ConfigError, DataError
 from vlprune.io import write_json
 from vlprune.params import check_seed
 from vlprune.select.base import check_k, get_selector
@@ -63,7 +63,8 @@ class GridConfig:
 
     selectors: list[SelectorSpec] = field(default_factory=lambda: [SelectorSpec("random")])
     k: list[int] = field(default_factory=list)  # required: no budget is a safe default
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    #: Five seeds: what a claim against random needs at the least (docs/compare.md).
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     scorer: str = "probe"
     scorer_params: dict[str, Any] = field(default_factory=dict)
     dataset: DatasetRef = field(default_factory=lambda: DatasetRef("synthetic", None, "train", {}))
@@ -71,6 +72,32 @@ class GridConfig:
     full_data: bool = True
     bootstrap: int = 2000
     test: str = "welch"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> GridConfig:
+        """The settings of a YAML grid file (``path``), then ``overrides`` on top (what
+        command-line flags gave; ``scorer_params`` are merged key by key); validated.
+
+        Example:
+            >>> GridConfig.load(None, {"k": [100], "seeds": 2}).seeds
+            [0, 1]
+        """
+        settings: dict[str, Any] = {}
+        if path is not None:
+            import yaml
+
+            try:
+                settings = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise DataError(f"cannot read grid config: {str(exc).splitlines()[0]}", file=str(path)) from None
+            if not isinstance(settings, dict):
+                raise DataError("expected a mapping of grid settings", file=str(path))
+        for key, value in (overrides or {}).items():
+            if key == "scorer_params":
+                settings["scorer_params"] = {**(settings.get("scorer_params") or {}), **value}
+            else:
+                settings[key] = value
+        return cls.from_dict(settings)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GridConfig:
@@ -88,7 +115,7 @@ class GridConfig:
             else:
                 raise ConfigError(f"a selector is a name or {{name, params, label}}, got {s!r}")
         d["selectors"] = specs
-        seeds = d.get("seeds", 3)
+        seeds = d.get("seeds", 5)
         if isinstance(seeds, int) and not isinstance(seeds, bool):
             if seeds < 1:
                 raise ConfigError(f"seeds: give a number of seeds (1 or more) or a list, got {seeds}")
@@ -138,6 +165,7 @@ class GridConfig:
         for spec in self.selectors:
             get_selector(spec.name, **spec.params)  # unknown name or bad parameter: refused here
         make_scorer(self.scorer, self.scorer_params)
+        check_evaluation_split(self.dataset.split, self.test_split)
         if self.test not in TESTS:
             raise ConfigError(f"test must be one of {', '.join(TESTS)}, not {self.test!r}")
         if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or self.bootstrap < 0:
@@ -233,12 +261,21 @@ def run_cell(cell: Cell, train: Pool, test: Pool, scorer: Scorer, workdir: Path)
     }
 
 
-def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True) -> list[dict[str, Any]]:
+def load_pools(config: GridConfig) -> tuple[Pool, Pool]:
+    """The grid's training pool and evaluation split, each loaded once."""
+    ref = config.dataset
+    return (load_pool(ref.loader, ref.source, split=ref.split, **ref.options),
+            load_pool(ref.loader, ref.source, split=config.test_split, **ref.options))
+
+
+def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True,
+             pools: tuple[Pool, Pool] | None = None) -> list[dict[str, Any]]:
     """Run (or resume) every cell of the grid; returns the cell records in grid order.
 
     Everything is checked (:meth:`GridConfig.validate`, the data, the budgets against it,
     the folder's earlier grid) and the scorer prepared before anything is written, so a
-    refused grid leaves ``out`` as it was.
+    refused grid leaves ``out`` as it was. ``pools`` (train, evaluation split) avoids
+    loading them again when the caller has them.
     """
     out = Path(out)
     config.validate()
@@ -256,9 +293,7 @@ def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True) -> l
             raise ConfigError(f"{out} holds a grid with another scorer, scorer settings or dataset; use a "
                               f"new --out (completed cells there would not be comparable)")
 
-    ref = config.dataset
-    train = load_pool(ref.loader, ref.source, split=ref.split, **ref.options)
-    test = load_pool(ref.loader, ref.source, split=config.test_split, **ref.options)
+    train, test = pools if pools is not None else load_pools(config)
     cells = grid_cells(config, len(train))
 
     records: list[dict[str, Any]] = []
@@ -287,6 +322,9 @@ def run_grid(config: GridConfig, out: str | Path, *, progress: bool = True) -> l
         records.append(record)
         if bar is not None:
             bar.update(1)
+        else:  # a log file: one line per cell instead of a bar
+            log.info("cell %d/%d: %s k=%d seed %d: %.1f%% (%.0f s)", len(records), len(cells), cell.label,
+                     cell.k, cell.seed, 100 * record["accuracy"], record["wall_s"])
     if bar is not None:
         bar.close()
     return records

@@ -266,8 +266,6 @@ class LlavaScorer(Scorer):
         return load_config(self.config, overrides=overrides)
 
     def score(self, train_pool, positions, test_pool, *, seed, workdir):
-        import json
-
         from vlprune.data.subset import SubsetManifest
         from vlprune.train import train
 
@@ -280,12 +278,14 @@ class LlavaScorer(Scorer):
             dataset=train_pool.reference, dataset_fingerprint=train_pool.fingerprint,
             dataset_size=len(train_pool), selector="compare-cell", selector_params={}, seed=seed,
             ids=[str(i) for i in train_pool.ids[positions]])
-        result = train(manifest, cfg, workdir, progress=False)
-        answers = json.loads((result.run_dir / "predictions.json").read_text())["results"]
-        missing = [pid for pid in test_pool.ids[:5] if str(pid) not in answers]
+        # In memory: the grid's pools are handed over, and the predictions come back as an
+        # array (a resumed, finished run reads them from its folder).
+        result = train(manifest, cfg, workdir, progress=False, pool=train_pool, eval_pool=test_pool)
+        by_id = dict(zip(result.evaluation.ids, result.evaluation.predictions.tolist(), strict=True))
+        missing = [pid for pid in test_pool.ids[:5] if str(pid) not in by_id]
         if missing:
-            raise ConfigError(f"{result.run_dir}/predictions.json lacks test ids such as {missing}")
-        pred = np.array([int(answers[str(pid)]) for pid in test_pool.ids])
+            raise ConfigError(f"{result.run_dir}: the evaluation lacks test ids such as {missing}")
+        pred = np.array([by_id[str(pid)] for pid in test_pool.ids])
         correct = pred == test_pool.table["answer"].to_numpy()
         return ScoreResult(pred, correct, len(positions), float(cfg.stage2.epochs), time.perf_counter() - started,
                            {"run_dir": str(result.run_dir)})
