@@ -167,7 +167,7 @@ class Configurable:
         """Check every parameter against its annotation, then :meth:`_validate`; raise a
         :class:`~vlprune.errors.ConfigError` naming the parameter and what was wrong."""
         for name, spec in self.param_specs().items():
-            problem = _check_value(getattr(self, name), spec.annotation)
+            problem = check_value(getattr(self, name), spec.annotation)
             if problem:
                 raise ConfigError(f"{self.label()}: {name} {problem}, not {getattr(self, name)!r}")
         self._validate()
@@ -312,7 +312,7 @@ def _guess(text: str) -> Any:
 
 
 # -- checking a value against an annotation ------------------------------------------------------
-def _check_value(value: Any, annotation: Any) -> str | None:
+def check_value(value: Any, annotation: Any) -> str | None:
     """None when ``value`` fits ``annotation``; else what it must be."""
     members = _members(annotation)
     ranges = [m for a in _annotated(annotation) for m in a if isinstance(m, Range)]

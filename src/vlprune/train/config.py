@@ -10,7 +10,6 @@ any model is built.
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from vlprune.data.prompts import TARGET_FORMATS
 from vlprune.errors import ConfigError
+from vlprune.params import check_value, parse_value
 
 PROJECTORS = ("linear", "mlp2x_gelu")
 PRECISIONS = ("auto", "fp32", "bf16-mixed", "bf16")
@@ -309,51 +309,30 @@ def set_key(cfg: TrainConfig, key: str, value: Any) -> None:
 
 
 def _coerce(obj: Any, name: str, value: Any, *, dotted: str, where: str) -> Any:
-    """Convert ``value`` (possibly command-line text) to the type annotated on the field."""
-    hints = typing.get_type_hints(type(obj))
-    kind = hints[name]
-    optional = False
-    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
-        args = [a for a in typing.get_args(kind) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(kind))
-        kind = args[0]
-    if value is None or (isinstance(value, str) and value.lower() in ("none", "null") and optional):
-        if optional:
-            return None
-        raise ConfigError(f"{where}: {dotted} may not be empty")
-    try:
-        if kind is bool:
-            if isinstance(value, str):
-                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                return value.lower() in ("true", "1", "yes")
-            if not isinstance(value, bool):
-                raise ValueError
-            return value
-        if kind is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            return int(value)
-        if kind is float:
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if typing.get_origin(kind) is list:
-            if isinstance(value, str):
-                return [v.strip() for v in value.split(",") if v.strip()]
-            if not isinstance(value, list | tuple):
-                raise ValueError
-            return [str(v) for v in value]
-        if kind is str:
-            if not isinstance(value, str | int | float) or isinstance(value, bool):
-                raise ValueError
-            return str(value)
-    except (TypeError, ValueError):
-        pass
-    else:
-        return value
-    type_name = getattr(kind, "__name__", str(kind))
-    raise ConfigError(f"{where}: {dotted} expects {type_name}, got {value!r}")
+    """``value`` (command-line text, or a YAML value) as the type annotated on the field:
+    text through :func:`vlprune.params.parse_value`, other values checked against the
+    annotation (an integer is accepted where a number is expected)."""
+    kind = typing.get_type_hints(type(obj))[name]
+    if isinstance(value, str):
+        if value.lower() == "null":
+            value = "none"
+        try:
+            value = parse_value(value, kind, name=dotted)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    elif value is None:
+        if check_value(None, kind) is not None:
+            raise ConfigError(f"{where}: {dotted} may not be empty")
+    elif isinstance(value, int | float) and not isinstance(value, bool) and check_value(value, kind) is not None \
+            and check_value(str(value), kind) is None:
+        value = str(value)  # a YAML number where text is expected (a model name like 7)
+    problem = check_value(value, kind)
+    if problem:
+        raise ConfigError(f"{where}: {dotted} {problem}, not {value!r}")
+    members = typing.get_args(kind) or (kind,)
+    if isinstance(value, int) and not isinstance(value, bool) and float in members and int not in members:
+        return float(value)
+    return list(value) if isinstance(value, tuple) else value
 
 
 def to_yaml(cfg: TrainConfig) -> str:
