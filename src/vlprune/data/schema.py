@@ -125,9 +125,9 @@ def check_image_reference(reference: str, *, file: str | None, record: str | Non
                           allow_absolute: bool = False) -> None:
     """A :class:`DataError` when ``reference`` escapes the image folder (see :func:`escapes_folder`)."""
     if escapes_folder(reference, allow_absolute=allow_absolute):
-        kind = "is absolute" if _is_absolute(reference) else "climbs out of the image folder"
-        raise DataError(f"image path {reference!r} {kind}; image paths must stay inside the image folder",
-                        file=file, record=record, field="image")
+        kind = ("is absolute; it must be relative to the image folder" if _is_absolute(reference)
+                else "climbs out of the image folder")
+        raise DataError(f"image path {reference!r} {kind}", file=file, record=record, field="image")
 
 
 def _text(raw: dict, field: str, *, file: str | None, record: str | None) -> str | None:
