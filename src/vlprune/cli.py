@@ -213,6 +213,10 @@ def add_inspect_parser(sub, common) -> None:
     p.add_argument("--allow-mismatch", action="store_true",
                    help="accept a dataset whose fingerprint differs from the manifest's")
     p.add_argument("--top", type=int, default=15, help="rows shown per table (default 15)")
+    p.add_argument("--card", nargs="?", const="-", metavar="FILE",
+                   help="write a markdown subset card for publishing the subset (make-up against the pool, "
+                        "selector, parameters, seed, hashes, versions, the command that reproduces it) to "
+                        "FILE, or to stdout without FILE")
     p.set_defaults(func=run_inspect)
 
 
@@ -220,9 +224,26 @@ def run_inspect(args: argparse.Namespace) -> int:
     from vlprune.data.subset import SubsetManifest
     from vlprune.data.summary import format_comparison
 
+    if args.card and args.card != "-":
+        from vlprune.io import check_outputs, check_writable
+
+        check_outputs({"--card": args.card}, [args.manifest, args.data])
+        check_writable(args.card)
     manifest = SubsetManifest.load(args.manifest)
     pool = manifest.load_pool(**({"source": args.data} if args.data else {}))
     positions = manifest.positions_in(pool, allow_mismatch=args.allow_mismatch)
+    if args.card:
+        from vlprune.io import atomic_open
+        from vlprune.select.card import subset_card
+
+        card = subset_card(manifest, pool, path=args.manifest, positions=positions, top=args.top)
+        if args.card == "-":
+            print(card)
+            return 0
+        with atomic_open(args.card, "w", encoding="utf-8") as f:
+            f.write(card)
+        print(f"wrote {args.card}")
+        return 0
     print(f"{args.manifest}: {manifest.selector} selection of {manifest.k} from {len(pool)} "
           f"({pool.reference.loader}, split {pool.reference.split}), seed {manifest.seed}")
     print(format_comparison(pool, positions, top=args.top))
@@ -508,12 +529,27 @@ def _attach_dash_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _shown_nowhere_else(record: logging.LogRecord) -> bool:
+    """False for a record a library's own handler has printed already (huggingface_hub has
+    one and still passes its records up to ours): each message is shown once."""
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None and logger is not logging.root:
+        if logger.handlers:
+            return False
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_attach_dash_values(list(sys.argv[1:] if argv is None else argv)))
     quiet, debug = getattr(args, "quiet", False), getattr(args, "debug", False)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="vlprune: %(message)s", stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_shown_nowhere_else)
     if getattr(args, "cache_dir", None):
         os.environ["VLPRUNE_CACHE_DIR"] = args.cache_dir  # read by vlprune.io.cache_dir, in every layer
     from vlprune.errors import VlpruneError

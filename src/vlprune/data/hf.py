@@ -16,6 +16,7 @@ Images are written once, as the PNG/JPEG bytes the dataset holds, to the vlprune
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -89,9 +90,18 @@ def _open_split(source: str, split: str, revision: str | None) -> Any:
             "parquet", data_files={split: [str(f) for f in files]}, split=split))
     if path.exists() or source.startswith((".", "/", "~")):
         raise DataError("no such dataset folder or file", file=str(path))
+    from vlprune.hub import hub_endpoint, hub_reachable, offline_mode
+
+    # Without a network, datasets retries for half a minute: look once, then use its cache.
+    unreachable = not hub_reachable()
     try:
-        return datasets.load_dataset(source, split=hf_split, revision=revision)
+        with offline_mode() if unreachable else contextlib.nullcontext():
+            return datasets.load_dataset(source, split=hf_split, revision=revision)
     except Exception as exc:  # network errors, unknown repo, offline mode: one clear line
+        if unreachable:
+            raise DataError(f"the Hugging Face hub ({hub_endpoint()[0]}) cannot be reached and the dataset "
+                            "is not in the local cache; pass a local folder or parquet file (--data PATH)",
+                            file=source) from None
         raise DataError(f"could not load hub dataset split {hf_split!r}: {exc}".splitlines()[0],
                         file=source) from None
 

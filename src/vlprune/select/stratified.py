@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from vlprune.errors import ConfigError
@@ -75,7 +77,7 @@ class StratifiedSelector(Selector):
 
     requires_pool = True
 
-    def __init__(self, by: str = "subject", allocation: str = "proportional") -> None:
+    def __init__(self, by: str = "subject", allocation: Literal["proportional", "equal"] = "proportional") -> None:
         self.by = by
         self.allocation = allocation
 
