@@ -132,6 +132,13 @@ def test_select_and_inspect_on_the_slice_say_what_is_known(scienceqa_text_slice,
     assert hint_line.split()[1:] == [str(int(train.known("hint")[positions].sum())),
                                      str(int(train.known("hint").sum()))]
     assert "grade histogram; known for" in printed
+    # The subset card counts unknown values as such, never as a value "None".
+    code = main(["-q", "inspect", str(out), "--card"])
+    card = capsys.readouterr().out
+    assert code == 0
+    assert f"Per subject (known for {n_sub} of 60 selected and {n_pool} of 300 in the pool; the rest " \
+           "(unknown)):" in card
+    assert "| (unknown) |" in card and "None" not in card and "<NA>" not in card
 
 
 def test_train_split_scores_report_the_grade_count(scienceqa_text_slice):

@@ -193,8 +193,9 @@ class Pool:
 
         Example:
             >>> pool = load_pool("synthetic", size="tiny")
-            >>> pool.texts(["question", "choices"])[0].splitlines()
-            ['What shape is this?', 'square | hexagon']
+            >>> question, choices = pool.texts(["question", "choices"])[0].splitlines()
+            >>> question == pool.table.at[0, "question"], choices == " | ".join(pool.table.at[0, "choices"])
+            (True, True)
         """
         columns = []
         for name in fields:

@@ -23,8 +23,22 @@ EMPTY_LABEL = "(none)"
 REPORTED = ("subject", "topic", "skill", "grade", "source")
 
 
-def _labels(pool: Pool, field: str, positions: np.ndarray | None = None) -> pd.Series:
-    """The field as display text: unknown -> ``(unknown)``, empty -> ``(none)``."""
+def field_labels(pool: Pool, field: str, positions: Sequence[int] | np.ndarray | None = None) -> pd.Series:
+    """The field as display text, for the records at ``positions`` (default all): unknown ->
+    ``(unknown)``, empty -> ``(none)``, anything else its text.
+
+    Example:
+        >>> from vlprune.data.pool import DatasetRef, records_to_table
+        >>> from vlprune.data.schema import validate_problem
+        >>> records = [validate_problem({"question": "Q?", "choices": ["a", "b"], "answer": 0,
+        ...                              "split": "train", "grade": grade, "hint": hint},
+        ...                             record_id=str(i), file=None)
+        ...            for i, (grade, hint) in enumerate([("grade3", ""), (None, None)])]
+        >>> pool = Pool(records_to_table(records), DatasetRef("example", None, "train"))
+        >>> field_labels(pool, "grade").tolist(), field_labels(pool, "hint").tolist()
+        (['3', '(unknown)'], ['(none)', '(unknown)'])
+    """
+    positions = None if positions is None else np.asarray(positions, dtype=np.int64)
     col = pool.table[field] if positions is None else pool.table[field].iloc[positions]
     known = pool.known(field) if positions is None else pool.known(field)[positions]
     # A list, not Series.map: pandas turns a None that map returns into NaN.
@@ -33,7 +47,7 @@ def _labels(pool: Pool, field: str, positions: np.ndarray | None = None) -> pd.S
 
 
 def _known_values(pool: Pool, field: str, positions: np.ndarray | None = None) -> set[str]:
-    labels = _labels(pool, field, positions)
+    labels = field_labels(pool, field, positions)
     return set(labels) - {UNKNOWN_LABEL, EMPTY_LABEL}
 
 
@@ -76,8 +90,8 @@ def subset_summary(pool: Pool, positions: Sequence[int] | np.ndarray) -> dict[st
         "pool_image_share": float(pool.has_image.mean()) if len(pool) else 0.0,
     }
     for field in ("subject", "source"):
-        if pool.has_field(field) and _labels(pool, field).nunique() > 1:
-            summary[f"per_{field}"] = _labels(pool, field, positions).value_counts().to_dict()
+        if pool.has_field(field) and field_labels(pool, field).nunique() > 1:
+            summary[f"per_{field}"] = field_labels(pool, field, positions).value_counts().to_dict()
     for field in ("skill", "topic"):
         if pool.has_field(field):
             values = _known_values(pool, field)
@@ -132,7 +146,7 @@ def _share_table(pool_col: pd.Series, sub_col: pd.Series, top: int) -> pd.DataFr
     return table.head(top)
 
 
-def _known_note(pool: Pool, field: str, positions: np.ndarray) -> str:
+def known_note(pool: Pool, field: str, positions: np.ndarray) -> str:
     """``known for 412 of 1,000 selected and 5,105 of 12,237 in the pool``, or "" when every
     record of the pool knows the field."""
     known = pool.known(field)
@@ -168,27 +182,27 @@ def format_comparison(pool: Pool, positions: Sequence[int] | np.ndarray, *, top:
     sub = pool.table.iloc[positions]
     out = [format_coverage(pool, positions)]
     for field in ("subject", "topic", "source"):
-        labels = _labels(pool, field)
+        labels = field_labels(pool, field)
         if pool.has_field(field) and labels.nunique() > 1:
-            table = _share_table(labels, _labels(pool, field, positions), top)
+            table = _share_table(labels, field_labels(pool, field, positions), top)
             more = labels.nunique() - len(table)
-            note = _known_note(pool, field, positions)
+            note = known_note(pool, field, positions)
             out.append(f"\nper {field}" + (f" (top {top}; {more} more)" if more > 0 else "")
                        + (f"; {note}, the rest {UNKNOWN_LABEL}" if note else "") + ":")
             out.append(table.to_string())
     out.append(f"\nimage share: subset {(sub['image'] != '').mean():.1%}, pool {pool.has_image.mean():.1%}")
     if pool.has_field("grade"):
-        grades = _share_table(_labels(pool, "grade"), _labels(pool, "grade", positions), 13)
+        grades = _share_table(field_labels(pool, "grade"), field_labels(pool, "grade", positions), 13)
         grades = grades.sort_index(key=lambda idx: idx.map(lambda g: int(g) if g.isdigit() else 99))
-        note = _known_note(pool, "grade", positions)
+        note = known_note(pool, "grade", positions)
         out.append("\ngrade histogram" + (f"; {note}, the rest {UNKNOWN_LABEL}" if note else "") + ":")
         out.append(grades.to_string())
     if pool.has_field("skill"):
-        labels = _labels(pool, "skill")
+        labels = field_labels(pool, "skill")
         all_skills = labels[~labels.isin([UNKNOWN_LABEL, EMPTY_LABEL])].value_counts()
         covered = _known_values(pool, "skill", positions)
         missed = [s for s in all_skills.index if s not in covered]
-        note = _known_note(pool, "skill", positions)
+        note = known_note(pool, "skill", positions)
         out.append(f"\nskills covered: {len(all_skills) - len(missed)} of {len(all_skills)}"
                    + (f" (skill {note})" if note else ""))
         if missed:
