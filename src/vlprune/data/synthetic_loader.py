@@ -103,6 +103,11 @@ def load_synthetic(
                           "(or use --dataset scienceqa to read a folder in ScienceQA layout)")
     from vlprune.data.scienceqa import load_scienceqa
 
+    sizes = parse_size(size)
+    wanted = list(sizes) if split is None else ["train" if split in ("dev", "tune") else split]
+    if all(sizes.get(name, 1) == 0 for name in wanted):
+        raise ConfigError(f"the {split or 'whole'} pool is empty: synthetic size {size!r} gives "
+                          f"{' and '.join(wanted)} 0 records")
     root = synthetic_root(seed, size, progress=progress)
     pool = load_scienceqa(str(root), split=split)
     pool.table["source"] = "synthetic"

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vlprune.data.pool import Pool
+from vlprune.data.pool import UNKNOWN_LABEL, Pool
 from vlprune.data.subset import SubsetManifest, library_versions
+from vlprune.data.summary import EMPTY_LABEL, field_labels, known_note
 from vlprune.params import to_jsonable
 
 #: Dataset options and the ``vlprune select`` flag that sets each (the rest have no flag).
@@ -154,8 +155,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def _share_rows(pool_col: pd.Series, sub_col: pd.Series, top: int | None) -> list[list[Any]]:
-    pool_counts = pool_col.astype(str).replace("", "(none)").value_counts()
-    sub_counts = sub_col.astype(str).replace("", "(none)").value_counts().reindex(pool_counts.index, fill_value=0)
+    """Rows of a make-up table from display labels (``field_labels``: unknown and empty
+    values are labelled, never dropped or shown as "None")."""
+    pool_counts = pool_col.value_counts()
+    sub_counts = sub_col.value_counts().reindex(pool_counts.index, fill_value=0)
     rows = [[name, int(sub_counts[name]), f"{100 * sub_counts[name] / max(len(sub_col), 1):.1f}",
              int(pool_counts[name]), f"{100 * pool_counts[name] / max(len(pool_col), 1):.1f}"]
             for name in pool_counts.index]
@@ -163,25 +166,34 @@ def _share_rows(pool_col: pd.Series, sub_col: pd.Series, top: int | None) -> lis
 
 
 def _makeup(pool: Pool, positions: np.ndarray, top: int) -> list[str]:
-    sub = pool.table.iloc[np.asarray(positions, dtype=np.int64)]
+    positions = np.asarray(positions, dtype=np.int64)
+    sub = pool.table.iloc[positions]
     out: list[str] = []
+
+    def known(field: str) -> str:  # "" when every record knows the field
+        note = known_note(pool, field, positions)
+        return f" ({note}; the rest {UNKNOWN_LABEL})" if note else ""
+
     for field in ("subject", "topic", "source"):
-        if pool.has_field(field) and pool.table[field].nunique() > 1:
-            rows = _share_rows(pool.table[field], sub[field], top)
-            more = pool.table[field].nunique() - len(rows)
-            out += [f"Per {field}" + (f" (top {top} of the pool; {more} more)" if more > 0 else "") + ":", "",
-                    _table([field, "subset", "subset %", "pool", "pool %"], rows), ""]
+        labels = field_labels(pool, field)
+        if pool.has_field(field) and labels.nunique() > 1:
+            rows = _share_rows(labels, field_labels(pool, field, positions), top)
+            more = labels.nunique() - len(rows)
+            out += [f"Per {field}" + (f" (top {top} of the pool; {more} more)" if more > 0 else "")
+                    + known(field) + ":", "", _table([field, "subset", "subset %", "pool", "pool %"], rows), ""]
     if pool.has_field("grade"):
-        rows = sorted(_share_rows(pool.table["grade"], sub["grade"], None),
+        rows = sorted(_share_rows(field_labels(pool, "grade"), field_labels(pool, "grade", positions), None),
                       key=lambda r: int(r[0]) if str(r[0]).isdigit() else 99)
-        out += ["Per grade:", "", _table(["grade", "subset", "subset %", "pool", "pool %"], rows), ""]
+        out += ["Per grade" + known("grade") + ":", "",
+                _table(["grade", "subset", "subset %", "pool", "pool %"], rows), ""]
     image_sub = float((sub["image"] != "").mean()) if len(sub) else 0.0
     out.append(f"- images: {image_sub:.1%} of the subset, {float(pool.has_image.mean()) if len(pool) else 0:.1%} "
                "of the pool")
     for field in ("skill", "topic"):
         if pool.has_field(field):
-            values = set(pool.table[field]) - {""}
-            out.append(f"- {field}s covered: {len(set(sub[field]) & values)} of {len(values)}")
+            values = set(field_labels(pool, field)) - {UNKNOWN_LABEL, EMPTY_LABEL}
+            covered = set(field_labels(pool, field, positions)) & values
+            out.append(f"- {field}s covered: {len(covered)} of {len(values)}" + known(field))
     out.append("")
     return out
 

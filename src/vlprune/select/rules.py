@@ -10,6 +10,12 @@ Three rules, each a preference over records:
   test split drawn like it).
 * ``difficulty``: harder records before easier ones, by a pluggable score.
 
+Unknown values (a field absent in the source; see :data:`vlprune.data.schema.MAYBE_UNKNOWN`)
+are never read as a real value. ``topic-coverage`` treats "unknown" as one value of its own,
+to be covered like any other; the default difficulty leaves an unknown grade or solution out
+of its mean; a numeric score column ranks unknown below every known value. Each says so in
+one log line with the count.
+
 :class:`HandRuleSelector` applies them greedily: at each step it takes the record with the
 best key. With ``weights=None`` the key is lexicographic in the order of ``rules`` (the
 first rule decides, later rules break its ties); with weights it is the weighted sum of the
@@ -21,6 +27,7 @@ key, O(n log n).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,13 +36,16 @@ import numpy as np
 from vlprune.errors import ConfigError
 from vlprune.select.base import Selector, register_selector
 
+log = logging.getLogger("vlprune")
+
 RULES = ("image-first", "topic-coverage", "difficulty")
 DifficultyScore = str | Callable[[Any], np.ndarray]
 
 
 def default_difficulty(pool) -> np.ndarray:
     """Difficulty in [0, 1]: the mean of grade / 12, (choices - 2) / 3 and solution length
-    (words / 100, capped at 1). Unknown grades count as 0.
+    (words / 100, capped at 1). A record whose grade or solution is unknown has the mean of
+    the terms it knows (choices are always known): an unknown grade is not grade 0.
 
     Example:
         >>> from vlprune import load_pool
@@ -44,11 +54,20 @@ def default_difficulty(pool) -> np.ndarray:
         True
     """
     t = pool.table
-    grade = t["grade"].to_numpy(dtype=float).clip(0, 12) / 12
+    grade_known, solution_known = pool.known("grade"), pool.known("solution")
+    grade = t["grade"].astype("Float64").fillna(0).to_numpy(dtype=float).clip(0, 12) / 12
     n_choices = t["choices"].map(len).to_numpy(dtype=float)
     choices = ((n_choices - 2) / 3).clip(0, 1)
-    words = t["solution"].str.split().str.len().fillna(0).to_numpy(dtype=float)
-    return (grade + choices + (words / 100).clip(0, 1)) / 3
+    words = np.array([len(v.split()) if isinstance(v, str) else 0 for v in t["solution"]], dtype=float)
+    unknown = {name: int((~known).sum()) for name, known in (("grade", grade_known),
+                                                             ("solution", solution_known)) if not known.all()}
+    if unknown:
+        log.info("difficulty: %s unknown for %s of %d records; their difficulty is the mean of the "
+                 "terms they know", " / ".join(unknown), " / ".join(map(str, unknown.values())), len(pool))
+    # Summed in the same order as when every term is known, so that pools without unknowns
+    # get bit-identical scores (and selections).
+    total = np.where(grade_known, grade, 0.0) + choices + np.where(solution_known, (words / 100).clip(0, 1), 0.0)
+    return total / (1 + grade_known.astype(float) + solution_known.astype(float))
 
 
 def difficulty_scores(pool, score: DifficultyScore) -> np.ndarray:
@@ -64,7 +83,14 @@ def difficulty_scores(pool, score: DifficultyScore) -> np.ndarray:
         if not pd.api.types.is_numeric_dtype(column):
             raise ConfigError(f"difficulty score column {score!r} must be numeric, "
                               f"it holds {column.dtype} values")
-        values = column.to_numpy(dtype=float)
+        values = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        known = pool.known(score) & ~np.isnan(values)
+        if not known.all():
+            # Unknown is a value of its own, ranked below every known one: never a real grade.
+            floor = values[known].min() - 1 if known.any() else 0.0
+            log.info("difficulty: score %r is unknown for %d of %d records; they rank below every "
+                     "known value", score, int((~known).sum()), len(pool))
+            values = np.where(known, values, floor)
     if values.shape != (len(pool),):
         raise ConfigError(f"difficulty score must give one number per record ({len(pool)}), "
                           f"got shape {values.shape}")
@@ -90,10 +116,11 @@ class HandRuleSelector(Selector):
         weights: None for lexicographic priority in the order of ``rules``; else one
             non-negative weight per rule for a weighted sum.
         by: the field ``topic-coverage`` covers (``subject``, ``topic``, ``category``,
-            ``skill``, or any other field).
+            ``skill``, or any other field). Records whose value is unknown count as one value
+            of their own, ``(unknown)``, covered like the others.
         score: the difficulty score: ``"default"`` (:func:`default_difficulty`), the name
-            of a numeric column, or a callable taking the pool and returning one number per
-            record.
+            of a numeric column (unknown values rank below every known one), or a callable
+            taking the pool and returning one number per record.
 
     Example:
         >>> from vlprune import HandRuleSelector, load_pool
@@ -148,8 +175,7 @@ class HandRuleSelector(Selector):
 
         covering = "topic-coverage" in rules
         if covering:
-            values = pool.column(self.by, needed_by=f"rule 'topic-coverage' (--by {self.by})")
-            groups, _ = values.astype(str).factorize()
+            groups, _ = pool.groups(self.by, needed_by=f"rule 'topic-coverage' (--by {self.by})")
             freq = np.bincount(groups)[groups].astype(float)
         else:
             groups = np.zeros(n, dtype=np.int64)
@@ -208,7 +234,8 @@ class TopicCoverageSelector(HandRuleSelector):
     """At least one record per value of ``by`` when k allows, the rest at random.
 
     When k is smaller than the number of values, the most frequent values are covered
-    (ties at random from the seed).
+    (ties at random from the seed). Records whose value is unknown are one value of their
+    own, ``(unknown)`` (logged with their count).
 
     Example:
         >>> from vlprune import TopicCoverageSelector, load_pool
