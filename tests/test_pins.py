@@ -24,9 +24,13 @@ PINS = {
     ("topic-coverage", ()): (['syn-train-02305', 'syn-train-03587', 'syn-train-06138', 'syn-train-06756', 'syn-train-11123'], "d65611c1da0b9fbe"),
     ("difficulty", ()): (['syn-train-06413', 'syn-train-07955', 'syn-train-01643', 'syn-train-10105', 'syn-train-01099'], "bcda1485241df1b1"),
     ("hand-rules", ()): (['syn-train-00782', 'syn-train-03862', 'syn-train-03777', 'syn-train-09938', 'syn-train-08246'], "5ee1c6a34bbae4aa"),
-    ("farthest-point", (("embedder", "tfidf"),)): (['syn-train-10825', 'syn-train-01961', 'syn-train-06186', 'syn-train-09776', 'syn-train-00276'], "850863ec754c92a6"),
+    # The pixel descriptor, not TF-IDF: TF-IDF's SVD rounds differently with the number of BLAS
+    # threads (about 1e-7), which flips near-ties of the farthest-point order from machine to
+    # machine; the pixel descriptor is the same everywhere.
+    ("farthest-point", (("embedder", "pixels"),)): (['syn-train-10825', 'syn-train-02400', 'syn-train-05237', 'syn-train-01178', 'syn-train-00114'], "1014080449921efd"),
 }
-#: The default embedder (MiniLM + pixels) takes minutes to embed the pool the first time.
+#: The default embedder (MiniLM + pixels) takes minutes to embed the pool the first time (and
+#: MiniLM's float rounding, like TF-IDF's, can depend on the machine's thread count).
 SLOW_PINS = {
     ("farthest-point", ()): (['syn-train-10825', 'syn-train-07315', 'syn-train-10194', 'syn-train-10358', 'syn-train-11657'], "e321139e925931eb"),
 }
