@@ -466,3 +466,22 @@ def test_grid_with_the_llava_scorer_on_the_micro_preset(micro, toy_data):  # noq
     stage1 = [json.loads(line) for run in (micro / "grid" / "runs").iterdir()
               for line in (run / "train_log.jsonl").read_text().splitlines()]
     assert sum(1 for e in stage1 if e.get("stage") == "stage1" and e.get("event") == "done") == 1
+
+
+def test_compare_on_real_scienceqa_names_the_known_counts(scienceqa_text_slice, tmp_path, capsys):
+    """The real-data grid of issue 13, on a slice: the summary says over how many test
+    problems G1-6 / G7-12 are decided and that IMG is caption-based."""
+    from vlprune.data.loaders import load_pool
+
+    test = load_pool("scienceqa", str(scienceqa_text_slice), split="test")
+    graded = int(test.category_known()["G1-6"].sum())
+    assert 0 < graded < len(test)  # the slice mixes problems with and without a grade
+    code = main(["compare", "--dataset", "scienceqa", "--data", str(scienceqa_text_slice), "--selectors", "random",
+                 "--k", "50", "--seeds", "2", "--scorer", "probe", "--scorer-param", "embedder=tfidf",
+                 "--no-full-data", "--out", str(tmp_path / "cmp")])
+    assert code == 0
+    summary = (tmp_path / "cmp" / "summary.md").read_text()
+    assert f"G1-6 / G7-12 over {graded:,} of {len(test):,} test problems" in summary
+    assert "IMG is caption-based" in summary
+    cell = json.loads(next((tmp_path / "cmp" / "cells").iterdir()).read_text())
+    assert cell["categories"]["G1-6"]["known"] == graded

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vlprune.compare.grid import GridConfig, SelectorSpec, load_pools, run_grid
+from vlprune.compare.grid import GridConfig, SelectorSpec, load_pools, make_scorer, run_grid
 from vlprune.compare.report import aggregate, detectable, versus_random, write_report
 from vlprune.compare.scorers import LlavaScorer, ProbeScorer, Scorer, scorers
 from vlprune.compare.stats import (
@@ -15,7 +15,7 @@ from vlprune.compare.stats import (
     paired_bootstrap,
     seed_test,
 )
-from vlprune.data.metrics import chance_accuracy
+from vlprune.data.metrics import chance_accuracy, coverage_notes
 
 __all__ = ["GridConfig", "LlavaScorer", "ProbeScorer", "Scorer", "SelectorSpec", "aggregate", "chance_accuracy",
            "compare", "detectable", "holm", "mean_ci", "min_detectable_difference", "paired_bootstrap", "run_grid",
@@ -41,7 +41,9 @@ def compare(config: GridConfig, out: str | Path, *, progress: bool = True) -> li
     records = run_grid(config, out, progress=progress, pools=pools)
     test = pools[1]
     chance = chance_accuracy(test.table["choices"].map(len).tolist())
-    scorer = scorers.get(config.scorer)
+    scorer = make_scorer(config.scorer, config.scorer_params)
+    notes = coverage_notes(test.category_known().sum().to_dict(), len(test), what=f"{config.test_split} problems")
+    notes += scorer.report_notes()
     write_report(records, out, scorer=config.scorer, proxy=scorer.is_proxy, n_boot=config.bootstrap,
-                 chance=chance, test=config.test)
+                 chance=chance, test=config.test, notes=notes)
     return records

@@ -236,7 +236,7 @@ def run_cell(cell: Cell, train: Pool, test: Pool, scorer: Scorer, workdir: Path)
     score_started = time.perf_counter()
     result: ScoreResult = scorer.score(train, positions, test, seed=cell.seed, workdir=workdir)
     score_s = time.perf_counter() - score_started
-    metrics = category_accuracy(result.correct, test.categories())
+    metrics = category_accuracy(result.correct, test.categories(), test.category_known())
     return {
         "selector": cell.label,
         "selector_name": FULL if cell.selector is None else cell.selector.name,

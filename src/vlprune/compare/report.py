@@ -171,9 +171,13 @@ def _p(x: float) -> str:
 
 
 def summary_markdown(records: Sequence[dict[str, Any]], *, scorer: str, proxy: bool, n_boot: int = 2000,
-                     chance: float | None = None, test: str = "welch", alpha: float = ALPHA) -> str:
+                     chance: float | None = None, test: str = "welch", alpha: float = ALPHA,
+                     notes: Sequence[str] = ()) -> str:
     """The markdown report: accuracy per selector and k, verdicts against random (seed-level,
-    Holm-adjusted) with the grid's minimum detectable difference, categories, cost."""
+    Holm-adjusted) with the grid's minimum detectable difference, categories, cost.
+
+    ``notes`` are printed under the category table (which categories are decided for fewer
+    than all test problems, what the IMG column measures)."""
     agg = aggregate(records)
     vs = versus_random(records, n_boot=n_boot, test=test, alpha=alpha)
     lines = [f"# Selector comparison ({scorer} scorer{', a PROXY' if proxy else ''})", ""]
@@ -199,6 +203,8 @@ def summary_markdown(records: Sequence[dict[str, Any]], *, scorer: str, proxy: b
               "| selector | k | " + " | ".join(CATEGORIES) + " |", "|---|---:|" + "---:|" * len(CATEGORIES)]
     for _, r in agg.iterrows():
         lines.append(f"| {r.selector} | {r.k} | " + " | ".join(_pct(r[c]) for c in CATEGORIES) + " |")
+    if notes:
+        lines += ["", *[f"* {note}" for note in notes]]
     table = results_table(records)
     lines += ["", "## Cost (seconds per cell, mean over seeds)", "",
               "Embedding: the pool embedded for the selection (computed on a selector's first cell, "
@@ -370,13 +376,15 @@ def plot_cost(records: Sequence[dict[str, Any]], path: str | Path, *, title: str
 
 
 def write_report(records: Sequence[dict[str, Any]], out: str | Path, *, scorer: str, proxy: bool,
-                 n_boot: int = 2000, chance: float | None = None, test: str = "welch") -> None:
+                 n_boot: int = 2000, chance: float | None = None, test: str = "welch",
+                 notes: Sequence[str] = ()) -> None:
     """Write results.csv, summary.md, learning_curve.png, categories.png and cost.png into ``out``."""
     out = Path(out)
     with atomic_open(out / "results.csv", "w", newline="") as f:
         results_table(records).to_csv(f, index=False)
     with atomic_open(out / "summary.md", "w", encoding="utf-8") as f:
-        f.write(summary_markdown(records, scorer=scorer, proxy=proxy, n_boot=n_boot, chance=chance, test=test))
+        f.write(summary_markdown(records, scorer=scorer, proxy=proxy, n_boot=n_boot, chance=chance, test=test,
+                                 notes=notes))
     tag = f" ({scorer} scorer{', proxy' if proxy else ''})"
     plot_learning_curve(records, out / "learning_curve.png", title="Learning curve" + tag, chance=chance)
     plot_categories(records, out / "categories.png", title="Accuracy per category" + tag)

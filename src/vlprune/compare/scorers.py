@@ -67,6 +67,10 @@ class Scorer(Configurable, ABC):
               workdir: Path) -> ScoreResult:
         """Train on the selected positions and evaluate on ``test_pool``."""
 
+    def report_notes(self) -> list[str]:
+        """Lines the comparison's summary prints about what this scorer's numbers mean."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "proxy": self.is_proxy, "params": self.json_params()}
 
@@ -128,6 +132,13 @@ class ProbeScorer(Scorer):
         if not fields or any(f not in allowed for f in fields):
             raise ConfigError(f"{self.label()}: context_fields must be one or more of "
                               f"{', '.join(allowed)}, not {fields!r}")
+
+    def report_notes(self) -> list[str]:
+        if "caption" in self.context_fields:
+            return ["IMG is caption-based: the probe reads each image problem's caption, never its pixels "
+                    "(captions can name the answer; `--scorer-param context_fields=question,hint` leaves them "
+                    "out)."]
+        return ["The probe reads no captions here: image problems are scored on their text alone."]
 
     def prepare(self, train_pool: Pool, test_pool: Pool) -> None:
         from vlprune.embed.cache import cached_embed
