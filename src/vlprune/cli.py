@@ -251,7 +251,7 @@ TRAIN_FLAGS = {
     "stage1_epochs": "stage1.epochs", "stage1_lr": "stage1.lr", "stage1_batch_size": "stage1.batch_size",
     "stage1_data": "data.stage1_data", "stage1_image_folder": "data.stage1_image_folder",
     "lora_r": "lora.r", "lora_alpha": "lora.alpha", "precision": "precision", "max_length": "data.max_length",
-    "target": "data.target",
+    "target": "data.target", "answer": "data.answer",
     "save_every": "save_every", "seed": "seed", "eval_mode": "eval.mode", "eval_limit": "eval.limit",
 }
 TRAIN_SWITCHES = {
@@ -261,7 +261,7 @@ TRAIN_SWITCHES = {
 
 
 def add_train_parser(sub) -> None:
-    from vlprune.data.prompts import TARGET_FORMATS
+    from vlprune.data.prompts import ANSWER_FORMATS, TARGET_FORMATS
 
     p = sub.add_parser(
         "train", help="train a LLaVA model on a subset and score it on ScienceQA test",
@@ -305,6 +305,9 @@ def add_train_parser(sub) -> None:
     r.add_argument("--max-length", type=int, help="longest example in tokens; longer ones are skipped, never cut")
     r.add_argument("--target", choices=TARGET_FORMATS,
                    help="response format: A (the answer, default), EA (solution first), LEA (lecture, solution)")
+    r.add_argument("--answer", choices=ANSWER_FORMATS,
+                   help="how the answer names the option: letter ('The answer is B.', default), text "
+                        "('The answer is trout.'), letter-text ('The answer is (B) trout.')")
     r.add_argument("--save-every", type=int, metavar="STEPS", help="also checkpoint every N optimizer steps")
     r.add_argument("--seed", type=int, help="seed of stage 2 (data order, LoRA init); default 0")
     r.add_argument("--caption-for-missing-images", action="store_true",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vlprune.data.prompts import TARGET_FORMATS
+from vlprune.data.prompts import ANSWER_FORMATS, TARGET_FORMATS
 from vlprune.errors import ConfigError
 
 PROJECTORS = ("linear", "mlp2x_gelu")
@@ -112,6 +112,11 @@ class DataConfig:
 
     template: str = "USER: {prompt}\nASSISTANT:"
     target: str = "A"
+    #: How the response names the option: ``letter`` (``The answer is B.``, LLaVA's), ``text``
+    #: (``The answer is trout.``: the model copies the option's words) or ``letter-text``
+    #: (``The answer is (B) trout.``). Likelihood evaluation scores each option's answer in
+    #: the same format.
+    answer: str = "letter"
     #: Augmentation: present every problem's options in a new seeded order each epoch, so
     #: the answer's letter cannot be memorised per question (off in the reference recipe).
     shuffle_choices: bool = False
@@ -183,6 +188,7 @@ class TrainConfig:
         _choice("eval.mode", self.eval.mode, EVAL_MODES)
         _choice("data.on_overlong", self.data.on_overlong, ("skip", "error"))
         _choice("data.target", self.data.target, TARGET_FORMATS)
+        _choice("data.answer", self.data.answer, ANSWER_FORMATS)
         if "{prompt}" not in self.data.template:
             raise ConfigError("data.template must contain '{prompt}'")
         if m.vocab_size < 300:

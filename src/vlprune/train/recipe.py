@@ -159,13 +159,14 @@ def train(
     else:
         encoder = make_encoder(bundle, cfg)
         examples, skipped = problem_examples(pool, positions, encoder, target=cfg.data.target,
-                                             on_overlong=cfg.data.on_overlong, what="subset")
+                                             answer=cfg.data.answer, on_overlong=cfg.data.on_overlong,
+                                             what="subset")
         if not examples:
             raise ConfigError(f"all {skipped} subset examples are longer than data.max_length="
                               f"{cfg.data.max_length}; raise --max-length")
         if cfg.data.shuffle_choices:
             dataset = ShuffledChoices(examples, pool, bundle.image_processor, encoder=encoder,
-                                      target=cfg.data.target, seed=cfg.seed)
+                                      target=cfg.data.target, answer=cfg.data.answer, seed=cfg.seed)
         else:
             dataset = ExampleDataset(examples, pool, bundle.image_processor)
         with out_of_memory_hint(cfg, "stage 2"):
