@@ -172,7 +172,7 @@ def run_stage(
 
     bar = tqdm(total=total, initial=start, desc=stage_name, unit="step",
                disable=not (progress and accelerator.is_main_process))
-    t0, tokens_seen, loss = time.perf_counter(), 0, float("nan")
+    t0, cpu0, tokens_seen, loss = time.perf_counter(), time.process_time(), 0, float("nan")
     order, order_epoch = None, -1
     for step in range(start, total):
         epoch, index = divmod(step, steps_per_epoch)
@@ -225,5 +225,7 @@ def run_stage(
     accelerator.free_memory()
     model.eval()
     seconds = time.perf_counter() - t0
+    # CPU seconds of this process as well as wall seconds: on a shared machine they say what
+    # the stage would take alone (with one thread).
     return {"steps": total, "resumed_at": start, "final_loss": round(loss, 5), "seconds": round(seconds, 2),
-            "tokens_per_s": round(tokens_seen / max(seconds, 1e-9), 1)}
+            "cpu_seconds": round(time.process_time() - cpu0, 2), "tokens_per_s": round(tokens_seen / max(seconds, 1e-9), 1)}
