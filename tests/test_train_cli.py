@@ -162,3 +162,12 @@ def test_subprocess_and_accelerate_launch(tmp_path):
     assert stage2("c") == pytest.approx(stage2("a"), abs=1e-4)
     metrics = {run: json.loads((tmp_path / run / "metrics.json").read_text()) for run in "abc"}
     assert metrics["a"]["accuracy"] == metrics["b"]["accuracy"] == metrics["c"]["accuracy"]
+
+
+def test_answer_flag_sets_the_answer_format():
+    from vlprune.cli import build_parser, train_overrides
+
+    args = build_parser().parse_args(["train", "--subset", "s.json", "--answer", "text"])
+    assert train_overrides(args)["data.answer"] == "text"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--subset", "s.json", "--answer", "word"])

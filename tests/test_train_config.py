@@ -46,6 +46,7 @@ def test_tiny_preset_carries_its_own_learning_rate():
     ("stage2.lr", "-1", "stage2.lr must be positive"),
     ("model.projector", "conv", "model.projector: 'conv' is not one of linear, mlp2x_gelu"),
     ("data.target", "QA", "data.target: 'QA' is not one of A, EA, LEA"),
+    ("data.answer", "word", "data.answer: 'word' is not one of letter, text, letter-text"),
     ("model.preset", "huge", "unknown preset 'huge'"),
     ("precision", "fp8", "precision: 'fp8'"),
     ("data.template", "no placeholder", "must contain '{prompt}'"),

@@ -60,6 +60,38 @@ def test_reasoning_targets_put_the_solution_first(setup, fmt):
     assert target == f"{before} The answer is {'ABC'[record['answer']]}.</s>"
 
 
+@pytest.mark.parametrize("answer, expected", [
+    ("letter", "The answer is {letter}.</s>"),
+    ("text", "The answer is {text}.</s>"),
+    ("letter-text", "The answer is ({letter}) {text}.</s>"),
+])
+def test_answer_formats_put_the_loss_on_the_named_option(setup, answer, expected):
+    pool, _, bundle, enc = setup
+    examples, _ = problem_examples(pool, range(len(pool)), enc, answer=answer)
+    for ex, record in zip(examples, pool.table.to_dict("records"), strict=True):
+        labelled = [i for i, t in enumerate(ex.labels) if t != IGNORE_INDEX]
+        assert labelled == list(range(labelled[0], len(ex)))  # the response only, at the end
+        text = record["choices"][record["answer"]]
+        assert bundle.tokenizer.decode([ex.input_ids[i] for i in labelled]) == expected.format(
+            letter="ABC"[record["answer"]], text=text)
+
+
+def test_text_answers_follow_their_option_when_shuffled(setup):
+    pool, _, bundle, enc = setup
+    examples, _ = problem_examples(pool, range(len(pool)), enc, answer="letter-text")
+    data = ShuffledChoices(examples, pool, bundle.image_processor, encoder=enc, answer="letter-text", seed=0)
+    letters = set()
+    for epoch in range(6):
+        data.set_epoch(epoch)
+        text = bundle.tokenizer.decode(data.example(0).input_ids)
+        correct = pool.table.iloc[0]["choices"][pool.table.iloc[0]["answer"]]
+        named = text.split("The answer is ")[1]
+        assert named.startswith("(") and named.endswith(f") {correct}.</s>")
+        assert f"({named[1]}) {correct}" in text.split("Options: ")[1].split("\n")[0]
+        letters.add(named[1])
+    assert len(letters) > 1
+
+
 def test_image_problems_get_one_contiguous_run_of_image_tokens(setup):
     pool, _, bundle, enc = setup
     examples, _ = problem_examples(pool, range(len(pool)), enc)

@@ -70,6 +70,37 @@ def test_parse_answer_like_llava(text, n, expected):
     assert ev.parse_answer(text, n) == expected
 
 
+@pytest.mark.parametrize("text, answer, expected", [
+    ("The answer is (B) trout.", "letter-text", 1),
+    ("Fish live in water. The answer is (A) wolf.", "letter-text", 0),
+    ("The answer is (D) owl.", "letter-text", -1),               # not an option
+    ("The answer is (A) wolf. The answer is (B) trout.", "letter-text", -1),
+    ("The answer is trout.", "text", 1),
+    ("The answer is a wolf pup.", "text", 2),                    # the whole text, not a prefix
+    ("The answer is a wolf.", "text", -1),
+    ("The answer is B.", "text", -1),
+    ("trout", "text", -1),                                       # no answer sentence
+    ("The answer is trout. The answer is wolf.", "text", -1),
+])
+def test_parse_text_answers(text, answer, expected):
+    assert ev.parse_answer(text, 3, choices=["wolf", "trout", "a wolf pup"], answer=answer) == expected
+
+
+def test_option_continuations_keep_what_tells_options_apart(trained):
+    bundle, _, _ = trained
+    tok = bundle.tokenizer
+    head, options = ev._option_continuations(bundle, ["cat", "cat food", "dog"], "text")
+    assert tok.decode(head).strip() == "The answer is"
+    decoded = [tok.decode(o) for o in options]
+    assert decoded[0].strip().startswith("cat") and decoded[1].strip().startswith("cat")
+    # A shared prefix: what follows it ("." against " food") is what separates the options.
+    head, options = ev._option_continuations(bundle, ["cat", "cat food"], "text")
+    assert tok.decode(head).strip() == "The answer is cat"
+    assert [tok.decode(o) for o in options] == [".", " food."]
+    letters = ev._option_continuations(bundle, ["wolf", "trout"], "letter")
+    assert letters == ev._letter_continuations(bundle, 2)
+
+
 @pytest.fixture
 def trained(micro, toy_data):  # noqa: F811
     from vlprune.train.recipe import train
@@ -112,6 +143,42 @@ def test_likelihood_scores_equal_brute_force(trained):
     np.testing.assert_allclose(scores, _brute_force(bundle, cfg, pool, (head, letters)), atol=1e-4)
     predictions = ev.predict_likelihood(bundle, pool, cfg)
     assert (predictions < pool.table["choices"].map(len).to_numpy()).all()
+
+
+@pytest.mark.parametrize("answer", ["text", "letter-text"])
+def test_text_answer_scores_equal_brute_force(trained, answer):
+    bundle, cfg, pool = trained
+    cfg.data.answer = answer
+    cfg.eval.batch_size = 5
+    scores = ev.likelihood_scores(bundle, pool, cfg)
+    enc = make_encoder(bundle, cfg)
+    for p, record in enumerate(pool.table.to_dict("records")):
+        use_image = bool(record["image_path"])
+        pixels = None
+        if use_image:
+            pixels = bundle.image_processor(images=[pool.image(p)], return_tensors="pt")["pixel_values"]
+        head, options = ev._option_continuations(bundle, record["choices"], answer)
+        prefix = enc.prompt_ids(problem_prompt(record, use_image=use_image)) + head
+        for o, tokens in enumerate(options):
+            with torch.no_grad():
+                logits = bundle.model(input_ids=torch.tensor([prefix + tokens]), pixel_values=pixels).logits[0]
+            logp = torch.log_softmax(logits.float(), -1)
+            expected = sum(float(logp[len(prefix) - 1 + k, t]) for k, t in enumerate(tokens))
+            assert scores[p, o] == pytest.approx(expected, abs=1e-4)
+        assert np.isinf(scores[p, len(options):]).all()
+    # Deterministic: the same scores again, and with another batch size.
+    np.testing.assert_array_equal(scores, ev.likelihood_scores(bundle, pool, cfg))
+    cfg.eval.batch_size = 16
+    np.testing.assert_allclose(scores, ev.likelihood_scores(bundle, pool, cfg), atol=1e-4)
+
+
+def test_generate_parses_the_trained_answer_format(trained, monkeypatch):
+    bundle, cfg, pool = trained
+    cfg.data.answer = "text"
+    written = [f"The answer is {c[-1]}." for c in pool.table["choices"]]
+    monkeypatch.setattr(ev, "generate_answers", lambda *a, **k: written)
+    predictions = ev.predict_generate(bundle, pool, cfg)
+    assert predictions.tolist() == (pool.table["choices"].map(len) - 1).tolist()
 
 
 def test_multi_token_letters_are_teacher_forced(trained, monkeypatch):

@@ -4,6 +4,7 @@ frozen parts, the run folder, out-of-memory messages, and the base pretraining."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,7 +14,8 @@ from train_utils import micro, micro_overrides, toy_data, write_manifest  # noqa
 from vlprune import load_pool
 from vlprune.errors import ConfigError, VlpruneError
 from vlprune.train.config import load_config
-from vlprune.train.recipe import train
+from vlprune.train.model import build_model
+from vlprune.train.recipe import restore_model, train
 
 
 class Killed(Exception):
@@ -167,6 +169,58 @@ def test_base_pretraining_is_cached_and_never_sees_questions(micro, toy_data):  
     a = load_file(str(micro / "a" / "model" / "trainable.safetensors"))
     b = load_file(str(micro / "b" / "model" / "trainable.safetensors"))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_base_text_sources_hold_problems_but_never_answers(micro, toy_data):  # noqa: F811
+    from vlprune.train.base import base_texts
+
+    pool = load_pool("scienceqa", str(toy_data / "data"), split="train")
+    plain = base_texts(pool)
+    texts = base_texts(pool, ["lectures", "captions", "problems"])
+    assert set(plain) < set(texts)
+    problems = [t for t in texts if t not in plain]
+    for record in pool.table.to_dict("records"):
+        # Each problem's question with all of its options, in their original order ...
+        shown = [t for t in problems if t.startswith(record["question"]) and
+                 t.endswith(" ".join(f"({'ABC'[i]}) {c}" for i, c in enumerate(record["choices"])))]
+        assert shown, record["id"]
+    # ... but never a solution or an answer sentence.
+    assert not any(s in t for t in texts for s in set(pool.table["solution"]) if s)
+    assert not any("answer" in t.lower() for t in problems)
+    with pytest.raises(ConfigError, match="data.base_text: 'solutions' is not one of"):
+        load_config(overrides={"data.base_text": "lectures,solutions"})
+    with pytest.raises(ConfigError, match="data.base_text is empty"):
+        load_config(overrides={"data.base_text": ""})
+
+
+def test_base_on_the_subset_reads_only_its_records(micro, toy_data, tmp_path):  # noqa: F811
+    from vlprune.train.base import base_texts, text_examples
+    from vlprune.train.data import caption_examples, make_encoder
+
+    pool = load_pool("scienceqa", str(toy_data / "data"), split="train")
+    manifest = write_manifest(toy_data / "data", tmp_path / "six.json", k=6)
+    overrides = {"base.epochs": 1, "base.batch_size": 8, "data.base_text": "lectures,captions,problems"}
+    cfg = load_config(overrides=micro_overrides(**overrides, **{"data.base_records": "subset"}))
+    train(manifest, cfg, micro / "subset", evaluate_after=False, progress=False)
+    from vlprune import SubsetManifest
+
+    mine = pool.subset(SubsetManifest.load(manifest).positions_in(pool))
+    bundle = build_model(cfg, pool)
+    enc = make_encoder(bundle, cfg)
+    expected = len(text_examples(base_texts(mine, cfg.data.base_text), enc)) + len(caption_examples(mine, enc))
+    done = _events(micro / "subset", "base")[-1]
+    assert done["event"] == "done" and done["sequences"] == expected
+    # The whole pool's base reads more, under another cache key; both are reused, never mixed.
+    train(manifest, load_config(overrides=micro_overrides(**overrides)), micro / "pool", evaluate_after=False,
+          progress=False)
+    whole = _events(micro / "pool", "base")[-1]
+    assert whole["event"] == "done" and whole["sequences"] > expected and whole["cached"] != done["cached"]
+    # Evaluation rebuilds the subset's base (the vision tower, frozen in stage 2, comes from it).
+    restored, _, _ = restore_model(micro / "subset")
+    base = load_file(str(Path(done["cached"]) / "model.safetensors"))
+    tower = {k: v for k, v in restored.model.state_dict().items() if "vision_tower" in k}
+    assert tower and all(torch.equal(v, base[k]) for k, v in tower.items() if k in base)
+    assert sum(k in base for k in tower) == len(tower)
 
 
 def test_stage1_on_llava_pretrain_json(micro, toy_data, tmp_path):  # noqa: F811

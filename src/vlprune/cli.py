@@ -259,8 +259,8 @@ TRAIN_FLAGS = {
     "stage1_epochs": "stage1.epochs", "stage1_lr": "stage1.lr", "stage1_batch_size": "stage1.batch_size",
     "stage1_data": "data.stage1_data", "stage1_image_folder": "data.stage1_image_folder",
     "lora_r": "lora.r", "lora_alpha": "lora.alpha", "precision": "precision", "max_length": "data.max_length",
-    "target": "data.target", "save_every": "save_every", "seed": "seed", "eval_mode": "eval.mode",
-    "eval_limit": "eval.limit", "eval_split": "eval.split",
+    "target": "data.target", "answer": "data.answer", "save_every": "save_every", "seed": "seed",
+    "eval_mode": "eval.mode", "eval_limit": "eval.limit", "eval_split": "eval.split",
 }
 TRAIN_SWITCHES = {
     "gradient_checkpointing": "gradient_checkpointing", "skip_stage1": "skip_stage1",
@@ -269,7 +269,7 @@ TRAIN_SWITCHES = {
 
 
 def add_train_parser(sub, common) -> None:
-    from vlprune.data.prompts import TARGET_FORMATS
+    from vlprune.data.prompts import ANSWER_FORMATS, TARGET_FORMATS
 
     p = sub.add_parser(
         "train", parents=[common], help="train a LLaVA model on a subset and score it on ScienceQA test",
@@ -313,6 +313,9 @@ def add_train_parser(sub, common) -> None:
     r.add_argument("--max-length", type=int, help="longest example in tokens; longer ones are skipped, never cut")
     r.add_argument("--target", choices=TARGET_FORMATS,
                    help="response format: A (the answer, default), EA (solution first), LEA (lecture, solution)")
+    r.add_argument("--answer", choices=ANSWER_FORMATS,
+                   help="how the answer names the option: letter ('The answer is B.', default), text "
+                        "('The answer is trout.'), letter-text ('The answer is (B) trout.')")
     r.add_argument("--save-every", type=int, metavar="STEPS", help="also checkpoint every N optimizer steps")
     r.add_argument("--seed", type=int, help="seed of stage 2 (data order, LoRA init); default 0")
     r.add_argument("--caption-for-missing-images", action="store_true",

@@ -3,15 +3,18 @@ real user starts from.
 
 A real run starts from a Mistral LLM that already knows language and a CLIP tower that
 already sees; a preset starts from random weights. Before the recipe's two stages, the
-preset's LLM and vision tower are therefore trained on the pool's *lectures* (general
-science texts, as language-model text) and its *image-caption pairs* (the vision tower,
-a throwaway projector and the LLM together learn to caption), never on the problems'
-questions, answers or solutions, so the selected subset stays the only task supervision.
-The projector is then re-initialised: stage 1 trains the real one, as it would for a
-pretrained pair of checkpoints.
+preset's LLM and vision tower are therefore trained on the pool's own text as language-model
+text (``data.base_text``): its *lectures* (general science texts), its *captions* with its
+*image-caption pairs* (the vision tower, a throwaway projector and the LLM together learn to
+caption), and optionally its *problems* (question, context and options as plain text).
+Never on answers or solutions (which state the answer): which option is right reaches the
+model only through the selected subset. The projector is then re-initialised: stage 1
+trains the real one, as it would for a pretrained pair of checkpoints.
 
-The result is cached (keyed by the preset, its tokenizer, these settings and the pool's
-fingerprint) and shared by every run on that pool.
+The result is cached (keyed by the preset, its tokenizer, these settings and the
+fingerprint of the records it read) and shared by every run on that pool. With
+``data.base_records: subset`` it reads the subset's records only (then it is trained for
+each subset).
 """
 
 from __future__ import annotations
@@ -19,12 +22,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vlprune.io import cache_dir
-from vlprune.train.data import Encoder, Example, ExampleDataset, caption_examples, make_encoder
+from vlprune.train.config import BASE_SOURCES
+from vlprune.train.data import (
+    Encoder,
+    Example,
+    ExampleDataset,
+    caption_examples,
+    make_encoder,
+    problem_prompt,
+)
 from vlprune.train.loop import StepCallback, run_stage
 from vlprune.train.model import (
     SHARED_SEED,
@@ -44,16 +56,41 @@ log = logging.getLogger("vlprune")
 
 #: Bump when the base pretraining's data or objective changes (old caches are then unused).
 BASE_VERSION = 3
+DEFAULT_BASE_SOURCES = ("lectures", "captions")
 
 
-def base_texts(pool: Pool) -> list[str]:
-    """The distinct lectures and captions of the pool, sorted: the base pretraining's text.
+def problem_text(record: dict) -> str:
+    """A problem as plain text without its answer: the question, the context (hint, and the
+    caption in place of the picture) and the options in their original order.
+
+    Example:
+        >>> print(problem_text({"question": "Which is a mammal?", "hint": "", "image": "",
+        ...                     "choices": ["wolf", "trout"], "answer": 0}))
+        Which is a mammal?
+        Context: N/A
+        Options: (A) wolf (B) trout
+    """
+    return problem_prompt(record, use_image=False)
+
+
+def base_texts(pool: Pool, sources: Sequence[str] = DEFAULT_BASE_SOURCES) -> list[str]:
+    """The distinct texts of the pool that the base pretraining reads, sorted: lectures,
+    captions and/or problems (:func:`problem_text`), as ``sources`` names them.
 
     Example:
         >>> base_texts(pool)[:1]   # doctest: +SKIP
         ['A mammal has fur or hair ...']
     """
-    texts = set(pool.table["lecture"]) | set(pool.table["caption"])
+    unknown = sorted(set(sources) - set(BASE_SOURCES))
+    if unknown:
+        raise ValueError(f"unknown base text source(s) {unknown}; choose from {', '.join(BASE_SOURCES)}")
+    texts: set = set()
+    if "lectures" in sources:
+        texts |= set(pool.table["lecture"])
+    if "captions" in sources:
+        texts |= set(pool.table["caption"])
+    if "problems" in sources:
+        texts |= {problem_text(r) for r in pool.table.to_dict("records") if r["choices"]}
     return sorted(t.strip() for t in texts if isinstance(t, str) and t.strip())
 
 
@@ -81,8 +118,11 @@ def pretrain_base(bundle: ModelBundle, cfg: TrainConfig, pool: Pool, *, accelera
     from vlprune.io import atomic_path
 
     kind = projector_kind(bundle.model)
-    key_src = json.dumps([BASE_VERSION, bundle.identity, cfg.base.__dict__, cfg.data.max_length, pool.fingerprint],
-                         sort_keys=True, default=str)
+    sources = tuple(cfg.data.base_text)
+    parts = [BASE_VERSION, bundle.identity, cfg.base.__dict__, cfg.data.max_length, pool.fingerprint]
+    if sorted(sources) != sorted(DEFAULT_BASE_SOURCES):  # the default keeps the keys of earlier caches
+        parts.append(sorted(sources))
+    key_src = json.dumps(parts, sort_keys=True, default=str)
     key = hashlib.sha256(key_src.encode()).hexdigest()[:20]
     folder = cache_dir("train", "base") / key
     weights = folder / "model.safetensors"
@@ -91,14 +131,15 @@ def pretrain_base(bundle: ModelBundle, cfg: TrainConfig, pool: Pool, *, accelera
         train_log.write({"event": "cached", "stage": "base", "source": str(folder)})
     else:
         encoder = make_encoder(bundle, cfg)
-        examples = text_examples(base_texts(pool), encoder)
-        # Image-caption pairs train the vision tower (and teach the LLM to read its tokens).
-        examples += caption_examples(pool, encoder)
+        examples = text_examples(base_texts(pool, sources), encoder)
+        if "captions" in sources:
+            # Image-caption pairs train the vision tower (and teach the LLM to read its tokens).
+            examples += caption_examples(pool, encoder)
         if cfg.base.max_examples is not None and len(examples) > cfg.base.max_examples:
             keep = np.random.default_rng(SHARED_SEED).choice(len(examples), cfg.base.max_examples, replace=False)
             examples = [examples[i] for i in np.sort(keep)]
-        log.info("base pretraining of preset %s on %d lecture/caption sequences (once; cached in %s)",
-                 cfg.model.preset, len(examples), folder)
+        log.info("base pretraining of preset %s on %d sequences of %s (once; cached in %s)",
+                 cfg.model.preset, len(examples), "/".join(sources), folder)
         configure_stage(bundle.model, "base")
         dataset = ExampleDataset(examples, pool, bundle.image_processor)
         folder.mkdir(parents=True, exist_ok=True)

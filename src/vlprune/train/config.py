@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vlprune.data.prompts import TARGET_FORMATS
+from vlprune.data.prompts import ANSWER_FORMATS, TARGET_FORMATS
 from vlprune.errors import ConfigError
 from vlprune.params import check_value, parse_value
 
 PROJECTORS = ("linear", "mlp2x_gelu")
 PRECISIONS = ("auto", "fp32", "bf16-mixed", "bf16")
 EVAL_MODES = ("likelihood", "generate")
+#: What the presets' base pretraining may read (``data.base_text``): never answers or solutions.
+BASE_SOURCES = ("lectures", "captions", "problems")
 SCHEDULERS = ("cosine", "linear", "constant", "constant_with_warmup")
 FEATURE_STRATEGIES = ("default", "full")
 
@@ -112,14 +114,27 @@ class DataConfig:
 
     template: str = "USER: {prompt}\nASSISTANT:"
     target: str = "A"
+    #: How the response names the option: ``letter`` (``The answer is B.``, LLaVA's), ``text``
+    #: (``The answer is trout.``: the model copies the option's words) or ``letter-text``
+    #: (``The answer is (B) trout.``). Likelihood evaluation scores each option's answer in
+    #: the same format.
+    answer: str = "letter"
     #: Augmentation: present every problem's options in a new seeded order each epoch, so
     #: the answer's letter cannot be memorised per question (off in the reference recipe).
     shuffle_choices: bool = False
     max_length: int = 2048
     on_overlong: str = "skip"
     caption_for_missing_images: bool = False
+    #: What the presets' base pretraining reads, as language-model text: any of ``lectures``,
+    #: ``captions`` (with the image-caption pairs) and ``problems`` (question, context and
+    #: options; never answers or solutions). See :mod:`vlprune.train.base`.
+    base_text: list[str] = field(default_factory=lambda: ["lectures", "captions"])
+    #: Whose text the base pretraining and stage 1 read: ``pool`` (every record of the pool
+    #: the subset was selected from, whatever the subset: cached and shared by all subsets)
+    #: or ``subset`` (the selected records only: trained again for every subset).
+    base_records: str = "pool"
     #: Stage 1 data: a LLaVA-Pretrain JSON file (image + caption conversations). None uses
-    #: the image-caption pairs of the subset's pool.
+    #: the image-caption pairs of the subset's pool (``base_records``).
     stage1_data: str | None = None
     stage1_image_folder: str | None = None
 
@@ -183,6 +198,13 @@ class TrainConfig:
         _choice("eval.mode", self.eval.mode, EVAL_MODES)
         _choice("data.on_overlong", self.data.on_overlong, ("skip", "error"))
         _choice("data.target", self.data.target, TARGET_FORMATS)
+        _choice("data.answer", self.data.answer, ANSWER_FORMATS)
+        _choice("data.base_records", self.data.base_records, ("pool", "subset"))
+        for source in self.data.base_text:
+            _choice("data.base_text", source, BASE_SOURCES)
+        if not self.data.base_text:
+            raise ConfigError("data.base_text is empty; name what the base pretraining reads "
+                              f"({', '.join(BASE_SOURCES)}), or turn it off with base.epochs=0")
         if "{prompt}" not in self.data.template:
             raise ConfigError("data.template must contain '{prompt}'")
         if m.vocab_size < 300:

@@ -150,6 +150,7 @@ def problem_examples(
     encoder: Encoder,
     *,
     target: str = "A",
+    answer: str = "letter",
     on_overlong: str = "skip",
     what: str = "subset",
 ) -> tuple[list[Example], int]:
@@ -166,7 +167,7 @@ def problem_examples(
         if not record["choices"] or record["answer"] < 0:
             raise DataError("a ScienceQA-style problem needs choices and an answer", record=record["id"],
                             field="choices", file=pool.reference.source)
-        ex = encode_problem(record, int(pos), encoder, target=target)
+        ex = encode_problem(record, int(pos), encoder, target=target, answer=answer)
         if len(ex) > encoder.max_length:
             overlong.append((record["id"], len(ex)))
             continue
@@ -181,12 +182,14 @@ def problem_examples(
     return examples, len(overlong)
 
 
-def encode_problem(record: Mapping[str, Any], position: int, encoder: Encoder, *, target: str = "A") -> Example:
+def encode_problem(record: Mapping[str, Any], position: int, encoder: Encoder, *, target: str = "A",
+                   answer: str = "letter") -> Example:
     """One problem as a training sequence (its pixels, when present, from pool ``position``);
-    ``target`` is one of :data:`~vlprune.data.prompts.TARGET_FORMATS`."""
+    ``target`` is one of :data:`~vlprune.data.prompts.TARGET_FORMATS`, ``answer`` one of
+    :data:`~vlprune.data.prompts.ANSWER_FORMATS`."""
     use_image = bool(record["image"]) and bool(record["image_path"])
     return encoder.example(record["id"], problem_prompt(record, use_image=use_image),
-                           format_target(record, fmt=target), image=position if use_image else None)
+                           format_target(record, fmt=target, answer=answer), image=position if use_image else None)
 
 
 def permute_choices(record: Mapping[str, Any], order: Sequence[int]) -> dict[str, Any]:
@@ -285,9 +288,9 @@ class ShuffledChoices(ExampleDataset):
     """
 
     def __init__(self, examples: list[Example], pool: Pool, image_processor: Any, *, encoder: Encoder,
-                 target: str = "A", seed: int = 0, **kwargs: Any) -> None:
+                 target: str = "A", answer: str = "letter", seed: int = 0, **kwargs: Any) -> None:
         super().__init__(examples, pool, image_processor, **kwargs)
-        self.encoder, self.target, self.seed = encoder, target, seed
+        self.encoder, self.target, self.answer, self.seed = encoder, target, answer, seed
         where = {rid: i for i, rid in enumerate(pool.ids)}
         self.positions = [where[ex.id] for ex in examples]
         self.records = pool.table.iloc[self.positions].to_dict("records")
@@ -303,7 +306,7 @@ class ShuffledChoices(ExampleDataset):
             record = self.records[i]
             order = np.random.default_rng([self.seed, self.epoch, i]).permutation(len(record["choices"]))
             self._encoded[i] = encode_problem(permute_choices(record, order), self.positions[i], self.encoder,
-                                              target=self.target)
+                                              target=self.target, answer=self.answer)
         return self._encoded[i]
 
 

@@ -4,14 +4,21 @@ and calls this.)
 
 Two deterministic modes:
 
-- ``likelihood`` (default, fast): after the prompt and ``The answer is``, the option letter
-  with the highest log-probability is the prediction. When each letter is one token (the
-  usual case) one forward pass scores all options at once. A model trained to reason first
-  (``data.target`` EA or LEA) first writes its reasoning greedily, and the letters are
-  scored after that reasoning and ``The answer is``, as its training sequences had them.
+- ``likelihood`` (default, fast): every option's answer sentence, in the format the model
+  was trained to write (``data.answer``: ``The answer is B.``, ``The answer is trout.`` or
+  ``The answer is (B) trout.``), is scored after the prompt; the option with the highest
+  log-probability is the prediction. Only the tokens where the options' sentences differ
+  are scored (the part shared by all of a problem's options is left out). When each option
+  differs in one token (the letters, always with the presets' tokenizer) one forward pass
+  scores all options at once; otherwise each option is teacher-forced in its own row. A
+  model trained to reason first (``data.target`` EA or LEA) first writes its reasoning
+  greedily, and the answers are scored after that reasoning, as its training sequences had
+  them.
 - ``generate``: greedy decoding, parsed the way LLaVA's ScienceQA evaluation parses it
-  (a bare letter, ``"X. ..."``, or exactly one ``The answer is X.``). An answer that cannot
-  be parsed counts as wrong and is recorded as ``-1`` (LLaVA's script guesses at random).
+  (a bare letter, ``"X. ..."``, or exactly one ``The answer is X.``; for the other answer
+  formats exactly one ``The answer is (X) ...`` or ``The answer is <an option's text>.``).
+  An answer that cannot be parsed counts as wrong and is recorded as ``-1`` (LLaVA's script
+  guesses at random).
 
 ``metrics.json`` (:func:`vlprune.data.metrics.score_predictions`) holds the accuracy with its counts overall and for NAT, SOC, LAN, TXT, IMG,
 NO, G1-6 and G7-12 (see :meth:`vlprune.data.pool.Pool.categories`), and the chance level
@@ -30,6 +37,7 @@ import numpy as np
 import torch
 
 from vlprune.data.metrics import score_predictions
+from vlprune.data.prompts import format_option_answer
 from vlprune.data.schema import answer_letter
 from vlprune.io import write_json
 
@@ -43,6 +51,7 @@ log = logging.getLogger("vlprune")
 
 ANSWER_PREFIX = "The answer is"
 _ANSWER = re.compile(r"The answer is ([A-Z]).")
+_LETTER_TEXT_ANSWER = re.compile(r"The answer is \(([A-Z])\)")
 
 
 @dataclass
@@ -70,15 +79,37 @@ class EvalResult:
 
 
 # -- parsing and result files -------------------------------------------------------------
-def parse_answer(text: str, n_choices: int) -> int:
+def parse_answer(text: str, n_choices: int, *, choices: list[str] | None = None, answer: str = "letter") -> int:
     """The choice index in a generated answer, parsed as LLaVA's ScienceQA evaluation does;
-    -1 when there is none (or it names no option).
+    -1 when there is none (or it names no option). ``answer`` is the format the model was
+    trained to write (:data:`~vlprune.data.prompts.ANSWER_FORMATS`): ``letter-text`` is read
+    by its letter, ``text`` must name exactly one option's text (``choices``) after exactly
+    one ``The answer is``.
 
     Example:
         >>> parse_answer("Wolves have fur. The answer is B.", 3), parse_answer("C", 3), parse_answer("maybe", 3)
         (1, 2, -1)
+        >>> parse_answer("The answer is (B) trout.", 2, answer="letter-text")
+        1
+        >>> parse_answer("The answer is trout.", 2, choices=["wolf", "trout"], answer="text")
+        1
     """
     options = [answer_letter(i) for i in range(n_choices)]
+    if answer == "letter-text":
+        found = _LETTER_TEXT_ANSWER.findall(text)
+        return options.index(found[0]) if len(found) == 1 and found[0] in options else -1
+    if answer == "text":
+        if choices is None:
+            raise ValueError("parsing a text answer needs the choices")
+        parts = text.split(ANSWER_PREFIX)
+        if len(parts) != 2:
+            return -1
+        named = parts[1].strip()
+        named = named[:-1].strip() if named.endswith(".") else named
+        # Option texts may end in their own full stop (a sentence): compare without it.
+        texts = [str(c).strip().rstrip(".").strip() for c in choices]
+        hits = [i for i, t in enumerate(texts) if t == named.rstrip(".").strip()]
+        return hits[0] if len(hits) == 1 else -1
     text = text.strip()
     if text in options:
         letter = text
@@ -129,12 +160,23 @@ def _prompts(bundle: ModelBundle, pool: Pool, cfg: TrainConfig) -> list[tuple[li
 def _letter_continuations(bundle: ModelBundle, n: int, before: str = "") -> tuple[list[int], list[list[int]]]:
     """Token ids of ``{before} The answer is X.`` for X in the first ``n`` letters, split into
     the part shared by all and each letter's own tokens (shared tail removed)."""
+    return _option_continuations(bundle, [""] * n, "letter", before)
+
+
+def _option_continuations(bundle: ModelBundle, choices: list[str], answer: str,
+                          before: str = "") -> tuple[list[int], list[list[int]]]:
+    """Token ids of ``{before} The answer is ...`` naming each option in the ``answer`` format,
+    split into the part shared by all options (the head, a prefix of the prompt's
+    continuation) and each option's own tokens, with the tail they all share removed. Each
+    option keeps at least one token, so options that a prefix separates (``cat`` and
+    ``cat food``) differ in what follows it."""
     tok = bundle.tokenizer
     before = f"{before} " if before else ""
-    seqs = [list(tok(f"{before}{ANSWER_PREFIX} {answer_letter(i)}.", add_special_tokens=False)["input_ids"])
-            for i in range(n)]
+    seqs = [list(tok(before + format_option_answer(choices, i, answer=answer), add_special_tokens=False)
+                 ["input_ids"]) for i in range(len(choices))]
+    shortest = min(len(s) for s in seqs)
     head = 0
-    while all(len(s) > head for s in seqs) and len({s[head] for s in seqs}) == 1:
+    while head < shortest - 1 and len({s[head] for s in seqs}) == 1:
         head += 1
     tail = 0
     while all(len(s) - tail > head + 1 for s in seqs) and len({s[len(s) - 1 - tail] for s in seqs}) == 1:
@@ -143,8 +185,9 @@ def _letter_continuations(bundle: ModelBundle, n: int, before: str = "") -> tupl
 
 
 def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
-    """The option letter with the highest log-probability after the prompt and "The answer is"
-    (for a model trained to reason first, after the reasoning it writes greedily)."""
+    """The option whose answer (in the trained ``data.answer`` format) has the highest
+    log-probability after the prompt (for a model trained to reason first, after the
+    reasoning it writes greedily); ties go to the first option."""
     reasoning = None
     if cfg.data.target != "A":
         reasoning = [text.split(ANSWER_PREFIX)[0].strip()
@@ -155,8 +198,9 @@ def predict_likelihood(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, pro
 @torch.no_grad()
 def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False,
                       reasoning: list[str] | None = None) -> np.ndarray:
-    """Log-probability of each option letter (rows: problems; ``-inf`` past a problem's
-    choices) after the prompt, the problem's ``reasoning`` text when given, and "The answer is"."""
+    """Log-probability of each option's answer (rows: problems; ``-inf`` past a problem's
+    choices) after the prompt and the problem's ``reasoning`` text when given: the tokens
+    where the options' answer sentences differ (:func:`_option_continuations`)."""
     from tqdm.auto import tqdm
 
     from vlprune.train.data import Example, ExampleDataset
@@ -165,17 +209,21 @@ def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, prog
     device = next(model.parameters()).device
     prompts = _prompts(bundle, pool, cfg)
     n_choices = pool.table["choices"].map(len).to_numpy()
+    answer = cfg.data.answer
     shared = _letter_continuations(bundle, int(n_choices.max()))
     # Rows: (input ids, image position, problem, [(option, first scored position, token ids)]).
     rows: list[tuple[list[int], int | None, int, list[tuple[int, list[int]]]]] = []
-    for p, (ids, image) in enumerate(prompts):
-        head, letters = (_letter_continuations(bundle, int(n_choices.max()), reasoning[p])
-                         if reasoning and reasoning[p] else shared)
+    for p, ((ids, image), choices) in enumerate(zip(prompts, pool.table["choices"], strict=True)):
+        before = reasoning[p] if reasoning and reasoning[p] else ""
+        if answer != "letter":
+            head, options = _option_continuations(bundle, list(choices), answer, before)
+        else:
+            head, letters = _letter_continuations(bundle, int(n_choices.max()), before) if before else shared
+            options = letters[:n_choices[p]]
         prefix = ids + head
-        options = letters[:n_choices[p]]
         if all(len(t) == 1 for t in options):
             rows.append((prefix, image, p, [(o, t) for o, t in enumerate(options)]))
-        else:  # multi-token letters: one teacher-forced row per option
+        else:  # multi-token answers: one teacher-forced row per option
             for o, t in enumerate(options):
                 rows.append((prefix + t[:-1], image, p, [(o, t)]))
     scores = np.full((len(pool), int(n_choices.max())), -np.inf)
@@ -208,8 +256,8 @@ def likelihood_scores(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, prog
 def predict_generate(bundle: ModelBundle, pool: Pool, cfg: TrainConfig, *, progress: bool = False) -> np.ndarray:
     """Greedy generation, parsed like LLaVA's ScienceQA evaluation (``-1`` when unparsable)."""
     texts = generate_answers(bundle, pool, cfg, progress=progress)
-    n_choices = pool.table["choices"].map(len).to_numpy()
-    return np.array([parse_answer(t, int(n)) for t, n in zip(texts, n_choices, strict=True)], dtype=np.int64)
+    return np.array([parse_answer(t, len(c), choices=list(c), answer=cfg.data.answer)
+                     for t, c in zip(texts, pool.table["choices"], strict=True)], dtype=np.int64)
 
 
 @torch.no_grad()

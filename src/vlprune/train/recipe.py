@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -154,12 +155,13 @@ def train(
                      "processes": accelerator.num_processes, "device": str(accelerator.device)})
 
     # 3. The model: base weights, then the stage-1 projector (cached), then stage 2.
+    own_text = pretraining_pool(cfg, pool, positions)
     if cfg.model.preset and cfg.base.epochs > 0:
         with out_of_memory_hint(cfg, "base pretraining"):
-            pretrain_base(bundle, cfg, pool, accelerator=accelerator, train_log=train_log,
+            pretrain_base(bundle, cfg, own_text, accelerator=accelerator, train_log=train_log,
                           on_step=on_step, progress=progress)
     with out_of_memory_hint(cfg, "stage 1"):
-        stage1_projector(bundle, cfg, pool, accelerator=accelerator, train_log=train_log,
+        stage1_projector(bundle, cfg, own_text, accelerator=accelerator, train_log=train_log,
                          on_step=on_step, progress=progress)
 
     seed_everything(cfg.seed)
@@ -171,13 +173,14 @@ def train(
     else:
         encoder = make_encoder(bundle, cfg)
         examples, skipped = problem_examples(pool, positions, encoder, target=cfg.data.target,
-                                             on_overlong=cfg.data.on_overlong, what="subset")
+                                             answer=cfg.data.answer, on_overlong=cfg.data.on_overlong,
+                                             what="subset")
         if not examples:
             raise ConfigError(f"all {skipped} subset examples are longer than data.max_length="
                               f"{cfg.data.max_length}; raise --max-length")
         if cfg.data.shuffle_choices:
             dataset = ShuffledChoices(examples, pool, bundle.image_processor, encoder=encoder,
-                                      target=cfg.data.target, seed=cfg.seed)
+                                      target=cfg.data.target, answer=cfg.data.answer, seed=cfg.seed)
         else:
             dataset = ExampleDataset(examples, pool, bundle.image_processor)
         with out_of_memory_hint(cfg, "stage 2"):
@@ -203,6 +206,13 @@ def train(
                          "seconds_total": round(time.perf_counter() - started, 1)})
     accelerator.wait_for_everyone()
     return TrainResult(run.path, evaluation)
+
+
+def pretraining_pool(cfg: TrainConfig, pool: Pool, positions: np.ndarray) -> Pool:
+    """The records whose text the base pretraining and stage 1 read: the whole pool (the
+    default: the same for every subset of it, so cached and shared), or with
+    ``data.base_records: subset`` the subset's own records."""
+    return pool if cfg.data.base_records == "pool" else pool.subset(positions)
 
 
 def _hash(*parts: Any) -> str:
@@ -305,8 +315,10 @@ def restore_model(run_dir: str | os.PathLike, *, progress: bool = False) -> tupl
     pool = manifest.load_pool() if cfg.model.preset else None
     bundle = build_model(cfg, pool)
     if cfg.model.preset and cfg.base.epochs > 0:
-        pretrain_base(bundle, cfg, pool, accelerator=make_accelerator(cfg), train_log=TrainLog(run.log, enabled=False),
-                      progress=progress)
+        assert pool is not None
+        own_text = pretraining_pool(cfg, pool, manifest.positions_in(pool, allow_mismatch=True))
+        pretrain_base(bundle, cfg, own_text, accelerator=make_accelerator(cfg),
+                      train_log=TrainLog(run.log, enabled=False), progress=progress)
     if cfg.lora.r > 0:
         seed_everything(cfg.seed)
         add_lora(bundle.model, cfg.lora)
