@@ -21,21 +21,20 @@ key, O(n log n).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from vlprune.errors import ConfigError
 from vlprune.select.base import Selector, register_selector
+from vlprune.select.scores import ScoreSpec, check_score_spec, compute_scores
 
 RULES = ("image-first", "topic-coverage", "difficulty")
-DifficultyScore = str | Callable[[Any], np.ndarray]
 
 
 def default_difficulty(pool) -> np.ndarray:
     """Difficulty in [0, 1]: the mean of grade / 12, (choices - 2) / 3 and solution length
-    (words / 100, capped at 1). Unknown grades count as 0.
+    (words / 100, capped at 1). Unknown grades count as 0 (the ``default`` difficulty score).
 
     Example:
         >>> from vlprune import load_pool
@@ -43,34 +42,13 @@ def default_difficulty(pool) -> np.ndarray:
         >>> bool(((d >= 0) & (d <= 1)).all())
         True
     """
-    t = pool.table
-    grade = t["grade"].to_numpy(dtype=float).clip(0, 12) / 12
-    n_choices = t["choices"].map(len).to_numpy(dtype=float)
-    choices = ((n_choices - 2) / 3).clip(0, 1)
-    words = t["solution"].str.split().str.len().fillna(0).to_numpy(dtype=float)
-    return (grade + choices + (words / 100).clip(0, 1)) / 3
+    return compute_scores("default", pool)
 
 
-def difficulty_scores(pool, score: DifficultyScore) -> np.ndarray:
-    """Evaluate a difficulty spec: ``"default"``, a numeric column name, or a callable(pool)."""
-    if callable(score):
-        values = np.asarray(score(pool), dtype=float)
-    elif score == "default":
-        values = default_difficulty(pool)
-    else:
-        import pandas as pd
-
-        column = pool.column(score, needed_by=f"difficulty score {score!r}")
-        if not pd.api.types.is_numeric_dtype(column):
-            raise ConfigError(f"difficulty score column {score!r} must be numeric, "
-                              f"it holds {column.dtype} values")
-        values = column.to_numpy(dtype=float)
-    if values.shape != (len(pool),):
-        raise ConfigError(f"difficulty score must give one number per record ({len(pool)}), "
-                          f"got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise ConfigError("difficulty score has NaN or infinite values")
-    return values
+def difficulty_scores(pool, score: ScoreSpec) -> np.ndarray:
+    """Evaluate a difficulty spec (:func:`vlprune.select.scores.get_score`): ``"default"``,
+    a registered score (``el2n``), ``file:PATH``, a numeric column name, or a callable(pool)."""
+    return compute_scores(score, pool)
 
 
 def _percentile(values: np.ndarray) -> np.ndarray:
@@ -91,9 +69,11 @@ class HandRuleSelector(Selector):
             non-negative weight per rule for a weighted sum.
         by: the field ``topic-coverage`` covers (``subject``, ``topic``, ``category``,
             ``skill``, or any other field).
-        score: the difficulty score: ``"default"`` (:func:`default_difficulty`), the name
-            of a numeric column, or a callable taking the pool and returning one number per
-            record.
+        score: the difficulty score, a spec of :func:`vlprune.select.scores.get_score`:
+            ``"default"`` (:func:`default_difficulty`), a registered score (``el2n``,
+            ``loss``, ``margin``: a proxy model's, see :mod:`vlprune.select.proxy`),
+            ``file:PATH`` (per-id scores computed elsewhere), the name of a numeric column,
+            or a callable taking the pool and returning one number per record.
 
     Example:
         >>> from vlprune import HandRuleSelector, load_pool
@@ -110,7 +90,7 @@ class HandRuleSelector(Selector):
         rules: Sequence[str] = ("topic-coverage", "image-first", "difficulty"),
         weights: Sequence[float] | None = None,
         by: str = "skill",
-        score: DifficultyScore = "default",
+        score: ScoreSpec = "default",
     ) -> None:
         self.rules = rules
         self.weights = weights
@@ -135,6 +115,11 @@ class HandRuleSelector(Selector):
         if any(w < 0 or not np.isfinite(w) for w in weights):
             raise ConfigError(f"weights must be non-negative numbers, got {weights}")
         return rules, weights
+
+    def _validate(self) -> None:
+        rules, _ = self._check()
+        if "difficulty" in rules:
+            check_score_spec(self.score)  # an unknown score or a missing file fails before any work
 
     def _select(self, pool, k, rng):
         rules, weights = self._check()
@@ -224,7 +209,8 @@ class TopicCoverageSelector(HandRuleSelector):
 
 @register_selector("difficulty")
 class DifficultySelector(HandRuleSelector):
-    """The k hardest records by ``score`` (ties at random).
+    """The k hardest records by ``score`` (ties at random); the selection order is hardest
+    first. ``score`` is any difficulty score spec (see :class:`HandRuleSelector`).
 
     Example:
         >>> from vlprune import DifficultySelector, load_pool
@@ -234,5 +220,5 @@ class DifficultySelector(HandRuleSelector):
         True
     """
 
-    def __init__(self, score: DifficultyScore = "default") -> None:
+    def __init__(self, score: ScoreSpec = "default") -> None:
         super().__init__(rules=("difficulty",), score=score)
