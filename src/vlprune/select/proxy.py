@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -88,7 +89,7 @@ class ProbeFeatures:
         choice_texts = sorted({c for pool in pools for cs in pool.table["choices"] for c in cs})
         vectors = l2_normalise(cached_embed(embedder, text_pool(contexts + choice_texts)))
         bounds = np.cumsum([0, *(len(p) for p in pools)])
-        return cls([vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+        return cls([vectors[a:b] for a, b in itertools.pairwise(bounds)],
                    vectors[len(contexts):], {c: i for i, c in enumerate(choice_texts)})
 
 
