@@ -27,6 +27,7 @@ selectors: Registry[type[Selector]] = Registry(
         "vlprune.select.stratified",
         "vlprune.select.rules",
         "vlprune.select.farthest_point",
+        "vlprune.select.facility_location",
     ],
     entry_point_group="vlprune.selectors",
 )
