@@ -28,6 +28,7 @@ selectors: Registry[type[Selector]] = Registry(
         "vlprune.select.rules",
         "vlprune.select.farthest_point",
         "vlprune.select.facility_location",
+        "vlprune.select.ccs",
     ],
     entry_point_group="vlprune.selectors",
 )
