@@ -29,6 +29,7 @@ selectors: Registry[type[Selector]] = Registry(
         "vlprune.select.farthest_point",
         "vlprune.select.facility_location",
         "vlprune.select.ccs",
+        "vlprune.select.d2_pruning",
     ],
     entry_point_group="vlprune.selectors",
 )
