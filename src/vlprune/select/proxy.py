@@ -234,10 +234,17 @@ def cross_fitted_difficulty(q: np.ndarray, ids: np.ndarray, mask: np.ndarray, an
                             epochs: int = 100, lr: float = 0.01, weight_decay: float = 1e-4,
                             seed: int = 0) -> dict[str, np.ndarray]:
     """EL2N, loss and margin of every record from probes that never saw it (the module
-    docstring's procedure), on ready arrays (what :class:`ProxyScore` computes from a pool)."""
+    docstring's procedure), on ready arrays (what :class:`ProxyScore` computes from a pool).
+    torch runs on one thread meanwhile (see :func:`torch_threads`)."""
     n = len(q)
     if n < folds:
         raise ConfigError(f"cross-fitting with {folds} folds needs at least {folds} records, got {n}")
+    with torch_threads(1):
+        return _cross_fit(q, ids, mask, answer, choices, folds, train_size, epochs, lr, weight_decay, seed)
+
+
+def _cross_fit(q, ids, mask, answer, choices, folds, train_size, epochs, lr, weight_decay, seed):
+    n = len(q)
     rng = make_rng(seed)
     fold_of = rng.permutation(n) % folds
     out = {name: np.empty(n) for name in ("el2n", "loss", "margin")}
@@ -248,9 +255,11 @@ def cross_fitted_difficulty(q: np.ndarray, ids: np.ndarray, mask: np.ndarray, an
             rest = np.sort(rng.choice(rest, train_size, replace=False))
         probe = BilinearProbe(epochs=epochs, lr=lr, weight_decay=weight_decay)
         probe.fit(q[rest], ids[rest], mask[rest], answer[rest], choices)
-        scores = difficulty_from_logits(probe.logits(q[held], ids[held], mask[held]), mask[held], answer[held])
-        for name, values in scores.items():
-            out[name][held] = values
+        for start in range(0, len(held), SCORE_BLOCK):  # block by block: no copy of the held rows
+            rows = held[start:start + SCORE_BLOCK]
+            scores = difficulty_from_logits(probe.logits(q[rows], ids[rows], mask[rows]), mask[rows], answer[rows])
+            for name, values in scores.items():
+                out[name][rows] = values
         log.debug("proxy fold %d/%d: trained on %d, scored %d, train loss %.3f", f + 1, folds, len(rest),
                   len(held), probe.final_loss_)
     return out
@@ -334,11 +343,10 @@ class ProxyScore(DifficultyScore):
         features = ProbeFeatures.embed([pool], self.embedder, self.context_fields)
         ids, mask, answer = choice_arrays(pool, np.arange(len(pool)), features.choice_index)
         log.info("proxy scores: %d folds of %d epochs on %d records", self.folds, self.epochs, len(pool))
-        with torch_threads(1):
-            measures = cross_fitted_difficulty(
-                features.contexts[0], ids, mask, answer, features.choices, folds=self.folds,
-                train_size=self.train_size, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
-                seed=self.seed)
+        measures = cross_fitted_difficulty(
+            features.contexts[0], ids, mask, answer, features.choices, folds=self.folds,
+            train_size=self.train_size, epochs=self.epochs, lr=self.lr, weight_decay=self.weight_decay,
+            seed=self.seed)
         try:
             with atomic_path(path) as tmp:
                 with open(tmp, "wb") as handle:
