@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vlprune.select.facility_location as fl
 from conftest import random_pool
-from vlprune import get_selector
+from vlprune import CCSSelector, D2PruningSelector, FacilityLocationSelector, get_selector
 from vlprune.cli import main
 from vlprune.errors import ConfigError
 from vlprune.select.ccs import stratify, water_fill
@@ -42,6 +44,35 @@ def check_greedy(S, order, gains, tol=1e-6):
         assert c == int(np.argmax(exact)) or exact[int(np.argmax(exact))] - exact[c] <= tol
         chosen.append(c)
         cover = np.maximum(cover, S[c])
+
+
+SELECTORS = [
+    FacilityLocationSelector(embedder="tfidf"),
+    FacilityLocationSelector(embedder="tfidf", graph="knn", n_neighbors=5),
+    FacilityLocationSelector(embedder="tfidf", optimizer="stochastic", similarity="shifted"),
+    CCSSelector(),
+    CCSSelector(score="grade", beta=0.3, strata=7),
+    D2PruningSelector(embedder="tfidf"),
+    D2PruningSelector(embedder="tfidf", score="grade", metric="l2", n_neighbors=3, gamma_r=0.1),
+]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return random_pool(120, seed=3)
+
+
+@pytest.mark.parametrize("selector", SELECTORS, ids=repr)
+@given(k=st.integers(1, 120), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=8, deadline=None)
+def test_exactly_k_distinct_valid_positions_and_deterministic(pool, selector, k, seed):
+    sel = selector.select(pool, k, seed=seed)
+    assert len(sel.positions) == k == len(set(sel.positions.tolist()))
+    assert sel.positions.min() >= 0 and sel.positions.max() < len(pool)
+    assert sel.ids == [pool.ids[p] for p in sel.positions]
+    assert sel.scores is not None and len(sel.scores) == k
+    again = selector.select(pool, k, seed=seed)
+    assert again.positions.tolist() == sel.positions.tolist()
 
 
 # -- facility location ---------------------------------------------------------------------------
