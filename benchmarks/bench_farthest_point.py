@@ -2,7 +2,10 @@
 
 The loop recomputes ``((X - c) ** 2).sum(1)`` at every step. The selector must be at least 5x
 faster and its order a valid farthest-point order: each step's point at the largest
-distance from those chosen before it, checked in float64 up to float32 rounding.
+distance from those chosen before it, checked in float64 step by step (the largest
+per-step relative gap must stay below ``--tolerance``). The last line is the verdict;
+the exit status is 1 when the order fails the check. ``--corrupt`` swaps two steps of the
+selector's order before checking, to show that the check fails on a wrong order.
 
     python benchmarks/bench_farthest_point.py                 # n=100,000, d=512, k=1,000
     python benchmarks/bench_farthest_point.py --n 20000 --k 200   # a quick look
@@ -43,6 +46,10 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--check-sample", type=int, default=0,
                    help="check this many random points (plus the chosen ones) instead of all")
+    p.add_argument("--tolerance", type=float, default=1e-5,
+                   help="largest per-step relative gap accepted (default 1e-5)")
+    p.add_argument("--corrupt", action="store_true",
+                   help="swap two steps of the selector's order before checking (the check must fail)")
     args = p.parse_args(argv)
     X = np.random.default_rng(args.seed).standard_normal((args.n, args.d), dtype=np.float32)
     selector = FarthestPointSelector(start=0)
@@ -55,17 +62,22 @@ def main(argv=None) -> None:
     t_loop = time.perf_counter() - t0
 
     sample = args.check_sample or None
-    violation = farthest_point_violation(X, selection.positions, sample=sample)
+    order = selection.positions.copy()
+    if args.corrupt:
+        order[[args.k // 4, args.k // 2]] = order[[args.k // 2, args.k // 4]]
+    violation = farthest_point_violation(X, order, sample=sample)
     loop_violation = farthest_point_violation(X, loop_order, sample=sample)
-    same = float((selection.positions == loop_order).mean())
+    same = float((order == loop_order).mean())
     print(f"n={args.n} d={args.d} k={args.k} float32, {os.cpu_count()} cpus, load {os.getloadavg()}")
-    print(f"{'method':<26}{'time s':>10}{'violation':>12}")
+    print(f"{'method':<26}{'time s':>10}{'max gap':>12}")
     print(f"{'FarthestPointSelector':<26}{t_selector:>10.2f}{violation:>12.1e}")
     print(f"{'NumPy loop':<26}{t_loop:>10.2f}{loop_violation:>12.1e}")
     print(f"speed-up: {t_loop / t_selector:.1f}x (target >= 5x); orders agree on {100 * same:.1f}% of steps")
-    ok = violation < 1e-5
-    print("valid farthest-point order (float64 check, tolerance 1e-5 of the largest squared distance):",
-          "yes" if ok else "NO")
+    ok = violation <= args.tolerance
+    print(f"verdict: {'valid' if ok else 'INVALID'} farthest-point order (float64 per-step check, "
+          f"largest gap {violation:.1e}, tolerance {args.tolerance:.0e})")
+    if not ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[0] / "src"))
 
 from vlprune.select.kcenter import farthest_point_order, farthest_point_violation  # noqa: E402
-from vlprune.select.kcenter_stream import StreamedMatrix, stream_step  # noqa: E402
+from vlprune.select.kcenter.matrix import StreamedMatrix  # noqa: E402
+from vlprune.select.kcenter.streaming import stream_step  # noqa: E402
 
 
 def rss_anon() -> int:
@@ -95,12 +96,12 @@ def main(argv=None) -> None:
         passes.append(time.perf_counter() - t0)
     floor = min(passes) * args.k
     violation = farthest_point_violation(X, res.order, sample=args.check_sample)
-    print(f"\nselected k={args.k} in {elapsed:.1f}s ({res.info['backend']}: {res.info.get('dense_steps')} "
+    print(f"\nselected k={args.k} in {elapsed:.1f}s ({res.info['engine']}: {res.info.get('dense_steps')} "
           f"streamed steps, {res.info.get('sparse_steps', 0)} bounded); floor (one pass x k) {floor:.1f}s, "
           f"ratio {elapsed / floor:.2f}")
     print(f"peak anonymous memory during selection: {(mem.peak - mem.base) / 2**20:.0f} MiB above "
           f"{mem.base / 2**20:.0f} MiB ({(mem.peak - mem.base) / size:.3f} of the file's {size / 2**30:.2f} GiB)")
-    print(f"float64 validity check on {args.check_sample} sampled points + the chosen ones: {violation:.1e}")
+    print(f"float64 per-step check on {args.check_sample} sampled points + the chosen ones, largest gap: {violation:.1e}")
     if fresh and not args.keep:
         path.unlink()
 

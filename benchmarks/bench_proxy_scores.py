@@ -36,8 +36,9 @@ from vlprune.numeric import l2_normalise
 from vlprune.select.proxy import cross_fitted_difficulty
 rng = np.random.default_rng(0)
 n, d, vocab = {n}, 384, {vocab}
-choices = l2_normalise(rng.normal(size=(vocab, d)).astype(np.float32))
-q = l2_normalise(rng.normal(size=(n, d)).astype(np.float32))
+choices = l2_normalise(rng.standard_normal((vocab, d), dtype=np.float32))
+q = rng.standard_normal((n, d), dtype=np.float32)
+l2_normalise(q, out=q)  # in place: no float64 or second copy of the contexts
 width = 5
 ids = rng.integers(0, vocab, size=(n, width))
 mask = np.arange(width)[None, :] < rng.integers(2, width + 1, size=n)[:, None]

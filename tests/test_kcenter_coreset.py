@@ -1,16 +1,23 @@
-"""Composable-coreset farthest-point (the algorithm the Ray version distributes), and the
-checks that keep pool-fitted embedders out of batched Ray embedding. No Ray needed here."""
+"""Composable-coreset farthest-point (the algorithm the Ray map distributes), the coreset as an
+option of FarthestPointSelector (Python and command line), and the checks that keep
+pool-fitted embedders out of batched Ray embedding. No Ray needed here."""
 
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pytest
 
+from vlprune import FarthestPointSelector
 from vlprune.errors import ConfigError
-from vlprune.select.coreset import coreset_farthest_point, partition_ranges
-from vlprune.select.kcenter import farthest_point_order, farthest_point_violation
+from vlprune.select.kcenter import (
+    coreset_farthest_point,
+    farthest_point_order,
+    farthest_point_violation,
+)
+from vlprune.select.kcenter.coreset import partition_ranges
 
 
 def blobs(n=6000, d=16, clusters=40, seed=0):
@@ -24,7 +31,7 @@ def test_partition_ranges_cover_every_row_once():
     assert ranges[0][0] == 0 and ranges[-1][1] == 103
     assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
     assert max(b - a for a, b in ranges) - min(b - a for a, b in ranges) <= 1
-    with pytest.raises(ConfigError, match="partitions must lie"):
+    with pytest.raises(ConfigError, match="partitions must be an integer in"):
         partition_ranges(5, 6)
 
 
@@ -33,7 +40,7 @@ def test_coreset_radius_is_bounded_and_certified(metric):
     X = blobs()
     k = 60
     exact = farthest_point_order(X, k, metric=metric, rng=np.random.default_rng(0)).radii[-1]
-    res = coreset_farthest_point(X, k, partitions=6, metric=metric, seed=1)
+    res = coreset_farthest_point(X, k, partitions=6, metric=metric, rng=np.random.default_rng(1))
     assert len(res.order) == k == len(set(res.order.tolist()))
     assert res.union_size <= 6 * k and len(res.partition_radii) == 6
     # The measured radius obeys the a-posteriori bound and the worst-case one (4x optimal,
@@ -63,7 +70,7 @@ def test_coreset_argument_errors():
     X = blobs(n=500)
     with pytest.raises(ConfigError, match="local_k"):
         coreset_farthest_point(X, 10, local_k=5)
-    with pytest.raises(ConfigError, match="raise local_k"):
+    with pytest.raises(ConfigError, match=r"k=15 must be an integer in \[1, 10\]"):
         coreset_farthest_point(X[:10], 15, partitions=2)
 
 
@@ -90,8 +97,77 @@ def test_distributed_package_does_not_import_ray():
 
     import vlprune
 
-    code = "import sys, vlprune.distributed, vlprune.select.coreset; print('ray' in sys.modules)"
+    code = ("import sys, vlprune.distributed, vlprune.select.kcenter.coreset, vlprune.distributed.ray_kcenter; "
+            "print('ray' in sys.modules)")
     src = str(Path(vlprune.__file__).parents[1])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "False"
+
+
+# -- the coreset as an option of FarthestPointSelector --------------------------------------------
+@pytest.mark.parametrize("start", ["random", "mean", 4321])
+@pytest.mark.parametrize("seed", [0, 7, 123])
+def test_same_seed_same_first_centre_exact_and_coreset(seed, start):
+    X = blobs(seed=seed)
+    exact = FarthestPointSelector(start=start).select(X, 30, seed=seed)
+    core = FarthestPointSelector(start=start, optimizer="coreset", partitions=5).select(X, 30, seed=seed)
+    assert core.positions[0] == exact.positions[0]
+    assert len(set(core.positions.tolist())) == 30
+
+
+def test_coreset_option_reports_its_run_and_bounds_it():
+    X = blobs(seed=2)
+    sel = FarthestPointSelector(optimizer="coreset", partitions=4, local_k=60).select(X, 30, seed=1)
+    info = sel.info
+    assert info["optimizer"] == "coreset" and info["executor"] == "local"
+    assert info["partitions"] == 4 and info["local_k"] == 60 and info["union_size"] <= 240
+    assert 2 <= info["certified_factor"] <= 4
+    assert info["covering_radius"] <= info["radius_bound"] * (1 + 1e-5)
+    assert len(info["local"]) == 4 and info["global"]["engine"] in ("bounds", "numpy", "torch")
+    assert json.loads(json.dumps(info)) == info
+    # Same result as the function it wraps, with the selector's Generator.
+    direct = coreset_farthest_point(X, 30, partitions=4, local_k=60, rng=np.random.default_rng(1))
+    assert sel.positions.tolist() == direct.order.tolist()
+    exact = FarthestPointSelector().select(X, 30, seed=1).info
+    assert exact["optimizer"] == "exact" and {"engine", "rows_computed", "rows_skipped"} <= set(exact)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"optimizer": "greedy"}, "optimizer must be one of exact, coreset"),
+    ({"optimizer": "coreset", "executor": "spark"}, "executor must be one of local, ray"),
+    ({"partitions": 4}, "partitions applies to optimizer='coreset' only"),
+    ({"local_k": 50, "executor": "ray"}, "local_k, executor apply to optimizer='coreset' only"),
+    ({"optimizer": "coreset", "partitions": "four"}, "partitions must be an integer or None, not 'four'"),
+    ({"optimizer": "coreset", "partitions": 0}, "partitions must be >= 1, not 0"),
+    ({"optimizer": "coreset", "local_k": 10}, "local_k=10 must be an integer of at least k=20"),
+    ({"optimizer": "coreset", "partitions": 9999}, "partitions must be an integer in"),
+    ({"optimizer": "coreset", "warm_start": [1, 2]}, "warm_start works with optimizer='exact' only"),
+])
+def test_coreset_option_errors_say_what_was_wrong(params, message):
+    with pytest.raises(ConfigError, match=message):
+        FarthestPointSelector(**params).select(blobs(n=500), 20)
+
+
+def test_command_line_runs_the_coreset_and_the_manifest_carries_the_report(tmp_path, capsys):
+    from vlprune.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["select", "--help"])
+    helptext = capsys.readouterr().out
+    for flag in ("--optimizer", "--partitions", "--local-k", "--executor"):
+        assert flag in helptext
+    out = tmp_path / "x.json"
+    code = main(["select", "--k", "50", "--size", "tiny", "--embedder", "tfidf", "--optimizer", "coreset",
+                 "--partitions", "4", "--out", str(out)])
+    assert code == 0
+    manifest = json.loads(out.read_text())
+    assert manifest["selector"]["params"]["optimizer"] == "coreset"
+    info = manifest["info"]
+    assert info["optimizer"] == "coreset" and info["partitions"] == 4 and info["union_size"] >= 50
+    assert info["covering_radius"] > 0 and info["global"]["rows_computed"] > 0
+    exact = tmp_path / "e.json"
+    assert main(["select", "--k", "50", "--size", "tiny", "--embedder", "tfidf", "--out", str(exact)]) == 0
+    exact_manifest = json.loads(exact.read_text())
+    assert exact_manifest["ids"][0] == manifest["ids"][0]  # same seed, same first record
+    assert exact_manifest["info"]["engine"] in ("bounds", "torch")

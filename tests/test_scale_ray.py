@@ -63,23 +63,31 @@ def test_embedding_through_ray_data_actors_equals_one_process(local_ray, tmp_pat
 
 
 def test_farthest_point_through_ray_equals_the_local_coreset_and_is_bounded(local_ray, tmp_path):
+    from vlprune import FarthestPointSelector
     from vlprune.distributed import farthest_point_with_ray
-    from vlprune.select.coreset import coreset_farthest_point
-    from vlprune.select.kcenter import farthest_point_order
+    from vlprune.select.kcenter import coreset_farthest_point, farthest_point_order
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(60, 24))
     X = (centres[rng.integers(60, size=20_000)] + 0.3 * rng.normal(size=(20_000, 24))).astype(np.float32)
     k = 80
-    with_ray = farthest_point_with_ray(X, k, partitions=4, local_k=2 * k, seed=5, backend="bounds")
-    local = coreset_farthest_point(X, k, partitions=4, local_k=2 * k, seed=5, backend="bounds")
+    rng = np.random.default_rng
+    with_ray = farthest_point_with_ray(X, k, partitions=4, local_k=2 * k, rng=rng(5), backend="bounds")
+    local = coreset_farthest_point(X, k, partitions=4, local_k=2 * k, rng=rng(5), backend="bounds")
     assert with_ray.order.tolist() == local.order.tolist()
     assert with_ray.covering_radius == pytest.approx(local.covering_radius, rel=1e-5)
-    exact = farthest_point_order(X, k, rng=np.random.default_rng(5)).radii[-1]
+    exact_run = farthest_point_order(X, k, rng=rng(5))
+    exact = exact_run.radii[-1]
+    assert with_ray.order[0] == exact_run.order[0]  # same Generator, same first centre
     assert with_ray.covering_radius <= with_ray.certified_factor * exact  # r* <= exact greedy
     assert with_ray.covering_radius <= with_ray.radius_bound * (1 + 1e-5)
 
     np.save(tmp_path / "x.npy", X)  # workers memory-map the file themselves
-    from_file = farthest_point_with_ray(tmp_path / "x.npy", k, partitions=4, local_k=2 * k, seed=5,
+    from_file = farthest_point_with_ray(tmp_path / "x.npy", k, partitions=4, local_k=2 * k, rng=rng(5),
                                         backend="bounds")
     assert from_file.order.tolist() == with_ray.order.tolist()
+    # The selector's executor option runs the same map.
+    selected = FarthestPointSelector(optimizer="coreset", executor="ray", partitions=4, local_k=2 * k,
+                                     backend="bounds").select(X, k, seed=5)
+    assert selected.positions.tolist() == with_ray.order.tolist()
+    assert selected.info["executor"] == "ray" and selected.info["partitions"] == 4

@@ -20,6 +20,35 @@ def test_valid_problem_is_normalised():
     assert rec["id"] == "17" and rec["split"] == "train"
 
 
+def test_absent_fields_are_unknown_and_empty_ones_empty():
+    rec = validate_problem({**GOOD, "lecture": None}, record_id="17", file="problems.json")
+    assert rec["hint"] == ""                      # present and empty: no context
+    assert rec["topic"] is None and rec["skill"] is None and rec["lecture"] is None  # absent / null
+    assert rec["subject"] == "natural science"
+    rec = validate_problem({k: v for k, v in GOOD.items() if k != "grade"}, record_id="1", file=None)
+    assert rec["grade"] is None
+    # Fields that cannot be unknown stay "" when absent.
+    assert rec["caption"] == "" and rec["source"] == ""
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n"])
+def test_empty_question(question):
+    err = check({**GOOD, "question": question}, "the question is empty")
+    assert err.field == "question"
+
+
+@pytest.mark.parametrize("image", ["../../etc/passwd", "/etc/passwd", "a/../../b.png", "..\\..\\x.png"])
+def test_image_path_that_escapes_the_folder(image):
+    err = check({**GOOD, "image": image}, "image path .* (climbs out of the image folder|is absolute; it must "
+                                          "be relative to the image folder)")
+    assert err.field == "image"
+
+
+def test_image_paths_inside_the_folder_are_fine():
+    for image in ("image.png", "sub/image.png", "a/../image.png"):
+        assert validate_problem({**GOOD, "image": image}, record_id="1", file=None)["image"] == image
+
+
 def test_answer_outside_choices():
     err = check({**GOOD, "answer": 2}, "answer index 2 is outside the 2 choices")
     assert err.field == "answer"
@@ -54,7 +83,7 @@ def test_not_an_object():
         validate_problem(["x"], record_id="3", file="f.json")
 
 
-@pytest.mark.parametrize(("value", "grade"), [("grade7", 7), ("12", 12), (1, 1), ("", 0), (None, 0)])
+@pytest.mark.parametrize(("value", "grade"), [("grade7", 7), ("12", 12), (1, 1), ("", None), (None, None)])
 def test_parse_grade(value, grade):
     assert parse_grade(value, file=None, record=None) == grade
 

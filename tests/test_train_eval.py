@@ -53,7 +53,7 @@ def test_metrics_match_hand_computed_values():
 def test_empty_category_has_no_accuracy():
     pool = _hand_pool().subset([0])
     m = score_predictions(pool, [0])
-    assert m["categories"]["SOC"] == {"accuracy": None, "correct": 0, "count": 0}
+    assert m["categories"]["SOC"] == {"accuracy": None, "correct": 0, "count": 0, "known": 1}
     assert "     -" in format_metrics(m)
 
 

@@ -136,7 +136,7 @@ def test_build_from_local_llm_and_vision_paths(micro, tmp_path):  # noqa: F811
 
 def test_unreachable_hub_model_is_a_clear_error(micro, tmp_path):  # noqa: F811
     cfg = load_config(overrides={"model.llm": str(tmp_path / "no-such-llm")})
-    with pytest.raises(ConfigError, match="cannot load a tokenizer from .*no-such-llm.*offline"):
+    with pytest.raises(ConfigError, match="cannot load LLM .*no-such-llm.*no such folder"):
         build_model(cfg)
 
 

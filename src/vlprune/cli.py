@@ -213,6 +213,10 @@ def add_inspect_parser(sub, common) -> None:
     p.add_argument("--allow-mismatch", action="store_true",
                    help="accept a dataset whose fingerprint differs from the manifest's")
     p.add_argument("--top", type=int, default=15, help="rows shown per table (default 15)")
+    p.add_argument("--card", nargs="?", const="-", metavar="FILE",
+                   help="write a markdown subset card for publishing the subset (make-up against the pool, "
+                        "selector, parameters, seed, hashes, versions, the command that reproduces it) to "
+                        "FILE, or to stdout without FILE")
     p.set_defaults(func=run_inspect)
 
 
@@ -220,9 +224,26 @@ def run_inspect(args: argparse.Namespace) -> int:
     from vlprune.data.subset import SubsetManifest
     from vlprune.data.summary import format_comparison
 
+    if args.card and args.card != "-":
+        from vlprune.io import check_outputs, check_writable
+
+        check_outputs({"--card": args.card}, [args.manifest, args.data])
+        check_writable(args.card)
     manifest = SubsetManifest.load(args.manifest)
     pool = manifest.load_pool(**({"source": args.data} if args.data else {}))
     positions = manifest.positions_in(pool, allow_mismatch=args.allow_mismatch)
+    if args.card:
+        from vlprune.io import atomic_open
+        from vlprune.select.card import subset_card
+
+        card = subset_card(manifest, pool, path=args.manifest, positions=positions, top=args.top)
+        if args.card == "-":
+            print(card)
+            return 0
+        with atomic_open(args.card, "w", encoding="utf-8") as f:
+            f.write(card)
+        print(f"wrote {args.card}")
+        return 0
     print(f"{args.manifest}: {manifest.selector} selection of {manifest.k} from {len(pool)} "
           f"({pool.reference.loader}, split {pool.reference.split}), seed {manifest.seed}")
     print(format_comparison(pool, positions, top=args.top))
@@ -419,14 +440,18 @@ def add_compare_parser(sub, common) -> None:
     p = sub.add_parser("compare", parents=[common],
                        help="score selectors against each other (and random) over budgets and seeds",
                        description="Select, train and evaluate every (selector, k, seed) cell; write "
-                                   "results.csv, summary.md, learning_curve.png and categories.png. "
+                                   "results.csv, summary.md, learning_curve.png, categories.png and "
+                                   "cost.png. The grid is checked whole before the first cell. "
                                    "Resumable: completed cells are skipped.")
     p.add_argument("--selectors", help="comma list of selector names (default: random)")
-    p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000")
-    p.add_argument("--seeds", help="number of seeds (3 -> 0,1,2) or a comma list")
+    p.add_argument("--k", help="comma list of budgets, e.g. 250,500,1000,2000 (required, unless the "
+                               "--config file gives k)")
+    p.add_argument("--seeds", help="number of seeds (5 -> 0,...,4; default 5) or a comma list")
     p.add_argument("--scorer", help="probe (fast proxy, default) or llava (the built-in trainer)")
     p.add_argument("--scorer-param", action="append", metavar="NAME=VALUE", help="scorer option (repeatable)")
     p.add_argument("--config", metavar="YAML", help="grid file; flags given here override it")
+    p.add_argument("--eval-split", metavar="SPLIT",
+                   help="split every cell is scored on (default test; dev to tune on --split tune)")
     p.add_argument("--no-full-data", action="store_true", help="skip the full-data reference row")
     p.add_argument("--out", required=True, help="output folder (reused to resume)")
     add_dataset_options(p)
@@ -443,37 +468,29 @@ def _comma_list(text: str, convert: Callable = str) -> list:
 def run_compare(args: argparse.Namespace) -> int:
     from vlprune.compare import GridConfig, compare
 
-    settings: dict[str, Any] = {}
-    if args.config:
-        import yaml
-
-        from vlprune.errors import DataError
-
-        try:
-            settings = yaml.safe_load(Path(args.config).read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise DataError(f"cannot read grid config: {str(exc).splitlines()[0]}", file=args.config) from None
-        if not isinstance(settings, dict):
-            raise DataError("expected a mapping of grid settings", file=args.config)
+    flags: dict[str, Any] = {}
     if args.selectors:
-        settings["selectors"] = _comma_list(args.selectors)
+        flags["selectors"] = _comma_list(args.selectors)
     if args.k:
-        settings["k"] = _comma_list(args.k, int)
+        flags["k"] = _comma_list(args.k, int)
     if args.seeds:
         seeds = _comma_list(args.seeds, int)
-        settings["seeds"] = seeds[0] if len(seeds) == 1 and "," not in args.seeds else seeds
+        flags["seeds"] = seeds[0] if len(seeds) == 1 and "," not in args.seeds else seeds
     if args.scorer:
-        settings["scorer"] = args.scorer
+        flags["scorer"] = args.scorer
     if args.scorer_param:
-        settings.setdefault("scorer_params", {}).update(assignments(args.scorer_param, "--scorer-param"))
+        flags["scorer_params"] = assignments(args.scorer_param, "--scorer-param")
+    if args.eval_split:
+        flags["test_split"] = args.eval_split
     if args.no_full_data:
-        settings["full_data"] = False
-    if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or "dataset" not in settings:
-        settings["dataset"] = dataset_ref(args).to_dict()
-    config = GridConfig.from_dict(settings)
+        flags["full_data"] = False
+    if args.data or args.dataset != "synthetic" or args.size or args.data_seed is not None or args.split != "train" \
+            or not args.config:
+        flags["dataset"] = dataset_ref(args).to_dict()
+    config = GridConfig.load(args.config, flags)
     compare(config, args.out, progress=sys.stderr.isatty())
     print((Path(args.out) / "summary.md").read_text())
-    print(f"wrote {args.out}/results.csv, summary.md, learning_curve.png, categories.png")
+    print(f"wrote {args.out}/results.csv, summary.md, learning_curve.png, categories.png, cost.png")
     return 0
 
 
@@ -508,12 +525,27 @@ def _attach_dash_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _shown_nowhere_else(record: logging.LogRecord) -> bool:
+    """False for a record a library's own handler has printed already (huggingface_hub has
+    one and still passes its records up to ours): each message is shown once."""
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None and logger is not logging.root:
+        if logger.handlers:
+            return False
+        if not logger.propagate:
+            break
+        logger = logger.parent
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_attach_dash_values(list(sys.argv[1:] if argv is None else argv)))
     quiet, debug = getattr(args, "quiet", False), getattr(args, "debug", False)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="vlprune: %(message)s", stream=sys.stderr, force=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_shown_nowhere_else)
     if getattr(args, "cache_dir", None):
         os.environ["VLPRUNE_CACHE_DIR"] = args.cache_dir  # read by vlprune.io.cache_dir, in every layer
     from vlprune.errors import VlpruneError

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,106 @@ def _umask() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return umask
+
+
+def make_temp_dir(parent: str | os.PathLike, prefix: str, suffix: str = "") -> Path:
+    """A new, uniquely named folder in ``parent`` with the mode a plain ``mkdir`` gives
+    (``tempfile.mkdtemp``'s is owner-only, which a rename into a shared cache would keep).
+
+    Example:
+        >>> import tempfile, stat
+        >>> d = make_temp_dir(tempfile.mkdtemp(), ".work.")
+        >>> stat.S_IMODE(d.stat().st_mode) == 0o777 & ~_umask()
+        True
+    """
+    Path(parent).mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    os.chmod(path, 0o777 & ~_umask())
+    return path
+
+
+#: The lock file inside a working folder; a live process holds an exclusive lock on it.
+_LOCK_NAME = ".lock"
+
+
+@contextlib.contextmanager
+def work_dir(parent: str | os.PathLike, prefix: str) -> Iterator[Path]:
+    """A private working folder in ``parent`` (see :func:`make_temp_dir`), locked for as long
+    as this process lives in the block and removed at its end. A process that is killed
+    cannot remove it; :func:`remove_stale_dirs` does later, seeing that no live process
+    holds the lock any more."""
+    work = make_temp_dir(parent, prefix)
+    lock = _lock(work / _LOCK_NAME, create=True)
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
+
+
+def remove_stale_dirs(parent: str | os.PathLike, prefix: str = ".", *, min_age: float = 120.0,
+                      unlocked_age: float = 6 * 3600.0) -> list[Path]:
+    """Remove the working folders (names starting with ``prefix``) that processes killed
+    mid-work left in ``parent``; returns the ones removed.
+
+    A folder goes when it is older than ``min_age`` seconds and no live process holds its
+    lock (see :func:`work_dir`); one without a lock file (an older vlprune's, or where file
+    locks do not work) only once it is older than ``unlocked_age``. Safe while other
+    processes work in ``parent``: a live one's folder is never touched.
+    """
+    import time
+
+    removed = []
+    now = time.time()
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if age < min_age:
+            continue
+        lock, held = _try_lock(Path(entry.path, _LOCK_NAME))
+        if held or (lock is None and age < unlocked_age):
+            continue
+        try:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+        finally:
+            if lock is not None:
+                os.close(lock)
+    return removed
+
+
+def _lock(path: Path, *, create: bool) -> int | None:
+    """An open descriptor holding an exclusive lock on ``path``, or None (see _try_lock)."""
+    return _try_lock(path, create=create)[0]
+
+
+def _try_lock(path: Path, *, create: bool = False) -> tuple[int | None, bool]:
+    """(descriptor holding an exclusive lock on ``path``, or None; whether another process
+    holds it). None and False: the file is missing, or locks do not work here."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no locks, folders are judged by age alone
+        return None, False
+    try:
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o666 & ~_umask())
+    except OSError:
+        return None, False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None, True
+    except OSError:
+        os.close(fd)
+        return None, False
+    return fd, False
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import numpy as np
 
 from vlprune.data.pool import Pool
 from vlprune.data.prompts import format_prompt, format_target
+from vlprune.data.schema import check_image_reference
 from vlprune.io import atomic_open
 
 
@@ -21,7 +22,8 @@ def to_llava_records(pool: Pool, positions: Sequence[int] | np.ndarray | None = 
     this machine (``os.path.join(image_folder, abs_path)`` is ``abs_path``, so LLaVA's
     ``--image_folder`` does not matter), else ``<split>/<id>/<file>`` as in ScienceQA's
     ``images/`` folder. Image-free problems carry no ``image`` key. Records loaded from
-    LLaVA JSON keep their original conversations.
+    LLaVA JSON keep their original conversations. An image reference that climbs out of the
+    image folder (``../../etc/passwd``) is refused (:class:`DataError`), never exported.
 
     Example:
         >>> pool = load_pool("synthetic", size="tiny")
@@ -34,6 +36,12 @@ def to_llava_records(pool: Pool, positions: Sequence[int] | np.ndarray | None = 
     for row in table.to_dict("records"):
         item: dict[str, Any] = {"id": row["id"]}
         if row["image"]:
+            # LLaVA records may name absolute paths (the loader accepts them); a ScienceQA-style
+            # record names a file inside <split>/<id>/. Neither may climb out with "..".
+            llava = bool(row["conversations"])
+            check_image_reference(row["image"], file=None, record=str(row["id"]), allow_absolute=llava)
+            reference = row["image"] if llava else f"{row['split']}/{row['id']}/{row['image']}"
+            check_image_reference(reference, file=None, record=str(row["id"]), allow_absolute=llava)
             item["image"] = row["image_path"] or f"{row['split']}/{row['id']}/{row['image']}"
         if row["conversations"]:
             item["conversations"] = row["conversations"]

@@ -16,6 +16,7 @@ Images are written once, as the PNG/JPEG bytes the dataset holds, to the vlprune
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -31,6 +32,32 @@ DEFAULT_HUB_ID = "derek-thomas/ScienceQA"
 _HF_SPLIT = {"train": "train", "val": "validation", "test": "test"}
 
 
+def _check_parquet(path: Path) -> None:
+    """A parquet file starts and ends with ``PAR1``: check that before pyarrow reads it, so that
+    a truncated or foreign file is one named line, not a traceback from deep inside."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(4)
+            f.seek(max(size - 4, 0))
+            tail = f.read(4)
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
+    if size < 12 or head != b"PAR1" or tail != b"PAR1":
+        raise DataError("not a parquet file (corrupt, truncated, or another format)", file=str(path))
+
+
+def _load_local(what: str, load: Any) -> Any:
+    """Run a local ``datasets`` load; whatever it raises on a bad file becomes one line."""
+    try:
+        return load()
+    except (ConfigError, DataError):
+        raise
+    except Exception as exc:  # pyarrow / datasets errors on a damaged file have no common base
+        message = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"cannot read the dataset: {type(exc).__name__}: {message}", file=what) from None
+
+
 def _open_split(source: str, split: str, revision: str | None) -> Any:
     import datasets
 
@@ -39,10 +66,12 @@ def _open_split(source: str, split: str, revision: str | None) -> Any:
     if path.is_file():
         if path.suffix != ".parquet":
             raise DataError("expected a .parquet file or a dataset folder", file=str(path))
-        return datasets.load_dataset("parquet", data_files={split: str(path)}, split=split)
+        _check_parquet(path)
+        return _load_local(str(path), lambda: datasets.load_dataset(
+            "parquet", data_files={split: str(path)}, split=split))
     if path.is_dir():
         if (path / "dataset_dict.json").exists() or (path / "state.json").exists():
-            loaded = datasets.load_from_disk(str(path))
+            loaded = _load_local(str(path), lambda: datasets.load_from_disk(str(path)))
             if isinstance(loaded, datasets.DatasetDict):
                 for name in (hf_split, split):
                     if name in loaded:
@@ -55,12 +84,24 @@ def _open_split(source: str, split: str, revision: str | None) -> Any:
             raise DataError(f"no parquet files for split {split!r} (expected names like "
                             f"{hf_split}-00000-of-00001.parquet) and no save_to_disk dataset",
                             file=str(path))
-        return datasets.load_dataset("parquet", data_files={split: [str(f) for f in files]}, split=split)
+        for file in files:
+            _check_parquet(file)
+        return _load_local(str(path), lambda: datasets.load_dataset(
+            "parquet", data_files={split: [str(f) for f in files]}, split=split))
     if path.exists() or source.startswith((".", "/", "~")):
         raise DataError("no such dataset folder or file", file=str(path))
+    from vlprune.hub import hub_endpoint, hub_reachable, offline_mode
+
+    # Without a network, datasets retries for half a minute: look once, then use its cache.
+    unreachable = not hub_reachable()
     try:
-        return datasets.load_dataset(source, split=hf_split, revision=revision)
+        with offline_mode() if unreachable else contextlib.nullcontext():
+            return datasets.load_dataset(source, split=hf_split, revision=revision)
     except Exception as exc:  # network errors, unknown repo, offline mode: one clear line
+        if unreachable:
+            raise DataError(f"the Hugging Face hub ({hub_endpoint()[0]}) cannot be reached and the dataset "
+                            "is not in the local cache; pass a local folder or parquet file (--data PATH)",
+                            file=source) from None
         raise DataError(f"could not load hub dataset split {hf_split!r}: {exc}".splitlines()[0],
                         file=source) from None
 
@@ -102,6 +143,8 @@ def load_hf(
     ds = _open_split(source, split, revision)
     if "image" in ds.column_names:
         ds = ds.cast_column("image", datasets.Image(decode=False))
+    if len(ds) == 0:
+        raise DataError(f"the {split} pool is empty: the dataset's {split} split has no rows", file=source)
     missing_cols = [c for c in ("question", "choices", "answer") if c not in ds.column_names]
     if missing_cols:
         raise DataError(f"dataset has no column(s) {', '.join(missing_cols)}; "

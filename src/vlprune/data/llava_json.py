@@ -10,8 +10,14 @@
 Mapping onto the record schema: ``question`` is the first human turn (without the
 ``<image>`` token), ``solution`` the first assistant turn, ``conversations`` the whole
 dialogue; ``source`` is the image path's first folder (coco, gqa, ocr_vqa, textvqa, vg) or
-``none`` for text-only items, so that ``--by source`` stratifies by origin. Choices, answer,
-subject, topic, skill and grade stay empty; selectors that need them say so.
+``none`` for text-only items, so that ``--by source`` stratifies by origin. A conversation
+is not multiple choice: choices are ``[]`` and the answer ``-1``. Hint, subject, topic,
+category, skill, grade and lecture are unknown (None; the grade ``pd.NA``); selectors that
+need them say so.
+
+A conversation must open with a human turn and hold at least one assistant turn, and its
+question must not be empty. An image path must stay inside the image folder (no ``..``
+that climbs out); absolute paths are accepted, as vlprune's own LLaVA export writes them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from vlprune.data.loaders import loaders, read_json, report_missing_images
 from vlprune.data.pool import DatasetRef, Pool, records_to_table
+from vlprune.data.schema import check_image_reference
 from vlprune.errors import ConfigError, DataError
 
 IMAGE_TOKEN = "<image>"
@@ -51,26 +58,36 @@ def _parse_item(item: Any, index: int, *, file: str) -> dict[str, Any]:
                 and turn.get("from") in _ROLES):
             raise DataError(f"turn {t} must be {{'from': 'human'|'gpt', 'value': str}}, got {turn!r:.80}",
                             field="conversations", **where)
+    if _ROLES[turns[0]["from"]] != "human":
+        raise DataError("the conversation opens with an assistant turn; it must open with a human turn",
+                        field="conversations", **where)
+    if not any(_ROLES[t["from"]] == "gpt" for t in turns):
+        raise DataError("the conversation has no assistant (gpt) turn", field="conversations", **where)
     image = item.get("image")
     if image is not None and not isinstance(image, str):
         raise DataError(f"expected an image path, got {type(image).__name__}", field="image", **where)
-    first = {role: next((t["value"] for t in turns if _ROLES[t["from"]] == role), "")
-             for role in ("human", "gpt")}
+    if image:
+        check_image_reference(image, allow_absolute=True, **where)
+    first = {role: next(t["value"] for t in turns if _ROLES[t["from"]] == role) for role in ("human", "gpt")}
+    question = _strip_image_token(first["human"])
+    if not question:
+        raise DataError("the question (the first human turn, without <image>) is empty",
+                        field="conversations", **where)
     return {
         "id": rid,
         "split": "train",
-        "question": _strip_image_token(first["human"]),
+        "question": question,
         "choices": [],
         "answer": -1,
-        "hint": "",
+        "hint": None,
         "image": image or "",
         "caption": "",
-        "subject": "",
-        "topic": "",
-        "category": "",
-        "skill": "",
-        "grade": 0,
-        "lecture": "",
+        "subject": None,
+        "topic": None,
+        "category": None,
+        "skill": None,
+        "grade": None,
+        "lecture": None,
         "solution": first["gpt"].strip(),
         "source": image.split("/")[0] if image and "/" in image else ("none" if not image else ""),
         "conversations": [{"from": _ROLES[t["from"]], "value": t["value"]} for t in turns],
@@ -108,6 +125,8 @@ def load_llava_json(
     items = read_json(path)
     if not isinstance(items, list):
         raise DataError(f"expected a list of conversations, got {type(items).__name__}", file=str(path))
+    if not items:
+        raise DataError("the pool is empty: the file holds no conversations", file=str(path))
     folder = Path(image_folder).expanduser() if image_folder else path.parent
     records, seen = [], {}
     for index, item in enumerate(items):

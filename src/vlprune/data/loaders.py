@@ -106,13 +106,25 @@ def load_pool(
     loader = loaders.get(dataset)
     source = None if source is None else str(source)
     if split not in (DEV, TUNE):
-        return loader(source, split=split, **options)
-    train = loader(source, split="train", **options)
+        return _not_empty(loader(source, split=split, **options), dataset, source, split)
+    train = _not_empty(loader(source, split="train", **options), dataset, source, "train")
     dev = in_dev(train.ids)
     keep = np.flatnonzero(dev if split == DEV else ~dev)
+    if not len(keep):
+        raise DataError(f"the {split} pool is empty: the {len(train)} train records of this {dataset} "
+                        f"dataset put none in {split} ({DEV} takes the {DEV_FRACTION:.0%} of train "
+                        "whose id hash falls below it)", file=source)
     return Pool(train.table.iloc[keep], DatasetRef(dataset, source, split, dict(options)),
                 missing_images=int((train.table["image"].iloc[keep] != "").sum() -
                                    (train.table["image_path"].iloc[keep] != "").sum()))
+
+
+def _not_empty(pool: Pool, dataset: str, source: str | None, split: str | None) -> Pool:
+    """The built-in loaders say why a pool is empty; this catches any other loader."""
+    if not len(pool):
+        raise DataError(f"the {split or 'whole'} pool is empty: the {dataset} loader found no records"
+                        + (f" in split {split!r}" if split else ""), file=source)
+    return pool
 
 
 def read_json(path: str | Path, *, unique_keys: bool = False) -> Any:

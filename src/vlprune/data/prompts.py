@@ -20,12 +20,17 @@ def format_prompt(record: Mapping[str, Any], *, image_token: bool = True) -> str
     """``{question}\\nContext: {hint or N/A}\\nOptions: (A) ... (B) ...``, with ``<image>\\n``
     in front for problems that have an image (when ``image_token``).
 
+    A hint that is unknown (None: the source did not record it) is rendered like an empty
+    one, ``N/A``: the prompt shows no context, as it would for a problem without one.
+
     Example:
         >>> print(format_prompt({"question": "Which is a mammal?", "hint": "", "image": "",
         ...                      "choices": ["wolf", "trout"]}))
         Which is a mammal?
         Context: N/A
         Options: (A) wolf (B) trout
+        >>> format_prompt({"question": "Q?", "hint": None, "image": "", "choices": ["a", "b"]}).splitlines()[1]
+        'Context: N/A'
     """
     context = record.get("hint") or "N/A"
     text = f"{record['question']}\nContext: {context}\nOptions: {format_options(record['choices'])}"
@@ -46,6 +51,7 @@ TARGET_FORMATS = ("A", "EA", "LEA")
 
 def format_target(record: Mapping[str, Any], *, fmt: str = "LEA") -> str:
     """The response in one of :data:`TARGET_FORMATS` (default LEA, as LLaVA's export writes).
+    An unknown (None) or empty lecture or solution is left out.
 
     Example:
         >>> rec = {"lecture": "Mammals have fur.", "solution": "A wolf has fur.", "answer": 0}

@@ -3,12 +3,18 @@
 A record is a ScienceQA problem: ``question``, ``choices``, ``answer`` (index into the
 choices), optional ``hint`` (the text context), ``image``, ``lecture`` and ``solution``, and
 the curriculum labels ``subject -> topic -> category -> skill`` with a ``grade`` (1-12).
-Datasets without some of these (LLaVA conversations have no choices and no topic) leave them
-empty: ``""`` for text, ``[]`` for choices, ``-1`` for the answer, ``0`` for the grade.
+
+Empty and unknown are different things. ``"hint": ""`` says the problem has no context; a
+record without a ``hint`` (or with ``null``) has a context nobody recovered. The fields of
+:data:`MAYBE_UNKNOWN` keep that difference in the pool: an unknown text field is ``None``,
+an unknown grade is ``pd.NA`` (the column is a nullable integer). Choices, answer and image
+are always known: LLaVA conversations have no choices (``[]``, answer ``-1``), and a record
+without an image has ``""``.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any
 
@@ -38,6 +44,9 @@ FIELDS: tuple[str, ...] = (
 )
 TEXT_FIELDS = ("question", "hint", "image", "caption", "subject", "topic", "category", "skill",
                "lecture", "solution", "source")
+#: Fields a record may leave unknown (absent or null in the source): None in the pool's table
+#: (``pd.NA`` for the grade), as opposed to ``""``, which means known to be empty.
+MAYBE_UNKNOWN = ("hint", "subject", "topic", "category", "skill", "grade", "lecture", "solution")
 #: Fields a selector may group or stratify by.
 GROUP_FIELDS = ("split", "subject", "topic", "category", "skill", "grade", "source")
 
@@ -48,14 +57,22 @@ SPLIT_ALIASES = {"validation": "val", "valid": "val", "dev": "val"}
 SUBJECT_CODES = {"natural science": "NAT", "social science": "SOC", "language science": "LAN"}
 #: ScienceQA's evaluation categories, in the order its paper's tables report them.
 CATEGORIES = ("NAT", "SOC", "LAN", "TXT", "IMG", "NO", "G1-6", "G7-12")
+#: The categories in families, each decided by the fields named: a record whose field is
+#: unknown belongs to no category of the family that reads it (see ``Pool.category_known``).
+CATEGORY_FAMILIES = {
+    ("NAT", "SOC", "LAN"): ("subject",),
+    ("TXT", "IMG", "NO"): ("hint", "image"),
+    ("G1-6", "G7-12"): ("grade",),
+}
 
 _GRADE = re.compile(r"^(?:grade)?\s*(\d{1,2})$", re.IGNORECASE)
 
 
-def parse_grade(value: Any, *, file: str | None, record: str | None) -> int:
-    """``"grade7"``, ``"7"`` or ``7`` -> 7; empty -> 0 (unknown). Other values are an error."""
+def parse_grade(value: Any, *, file: str | None, record: str | None) -> int | None:
+    """``"grade7"``, ``"7"`` or ``7`` -> 7; absent, null or ``""`` -> None (unknown: a problem
+    always has a grade, so an empty one was not recorded). Other values are an error."""
     if value is None or value == "":
-        return 0
+        return None
     if isinstance(value, bool):
         raise DataError(f"expected a grade 1-12 or 'gradeN', got {value!r}", file=file, record=record,
                         field="grade")
@@ -82,10 +99,41 @@ def normalise_split(value: Any, *, file: str | None, record: str | None) -> str:
     return split
 
 
-def _text(raw: dict, field: str, *, file: str | None, record: str | None) -> str:
+def _is_absolute(reference: str) -> bool:
+    ref = reference.replace("\\", "/")
+    return posixpath.isabs(ref) or re.match(r"^[A-Za-z]:/", ref) is not None
+
+
+def escapes_folder(reference: str, *, allow_absolute: bool = False) -> bool:
+    """Whether a relative file reference climbs out of the folder it is relative to (``..``
+    components that go above it), or is absolute when that is not allowed. Lexical, so a
+    folder holding symlinks to another disk is fine.
+
+    Example:
+        >>> escapes_folder("image.png"), escapes_folder("a/../b.png"), escapes_folder("../../etc/passwd")
+        (False, False, True)
+        >>> escapes_folder("/data/x.png"), escapes_folder("/data/x.png", allow_absolute=True)
+        (True, False)
+    """
+    if _is_absolute(reference):
+        return not allow_absolute
+    normal = posixpath.normpath(reference.replace("\\", "/"))
+    return normal == ".." or normal.startswith("../")
+
+
+def check_image_reference(reference: str, *, file: str | None, record: str | None,
+                          allow_absolute: bool = False) -> None:
+    """A :class:`DataError` when ``reference`` escapes the image folder (see :func:`escapes_folder`)."""
+    if escapes_folder(reference, allow_absolute=allow_absolute):
+        kind = ("is absolute; it must be relative to the image folder" if _is_absolute(reference)
+                else "climbs out of the image folder")
+        raise DataError(f"image path {reference!r} {kind}", file=file, record=record, field="image")
+
+
+def _text(raw: dict, field: str, *, file: str | None, record: str | None) -> str | None:
     value = raw.get(field)
-    if value is None:
-        return ""
+    if value is None:  # absent or null: unknown where the field may be, else empty
+        return None if field in MAYBE_UNKNOWN else ""
     if not isinstance(value, str):
         raise DataError(f"expected text, got {type(value).__name__} {value!r:.60}", file=file,
                         record=record, field=field)
@@ -103,14 +151,16 @@ def validate_problem(
     """Check one raw ScienceQA-style problem and return it in the pool's schema.
 
     Raises :class:`DataError` naming ``file``, ``record_id`` and the offending field for a
-    missing required field, a wrong type, an unknown split or an answer outside the choices.
+    missing required field, an empty question, a wrong type, an unknown split or an answer
+    outside the choices. Fields of :data:`MAYBE_UNKNOWN` that are absent or null come back
+    as None (unknown); ``""`` stays ``""`` (known to be empty).
 
     Example:
         >>> rec = validate_problem({"question": "Which is a mammal?", "choices": ["wolf", "trout"],
-        ...                         "answer": 0, "grade": "grade3", "split": "train"},
+        ...                         "answer": 0, "grade": "grade3", "hint": "", "split": "train"},
         ...                        record_id="7", file="problems.json")
-        >>> rec["grade"], rec["choices"], rec["hint"]
-        (3, ['wolf', 'trout'], '')
+        >>> rec["grade"], rec["choices"], rec["hint"], rec["lecture"]
+        (3, ['wolf', 'trout'], '', None)
     """
     where = {"file": file, "record": record_id}
     if not isinstance(raw, dict):
@@ -121,6 +171,8 @@ def validate_problem(
         raise DataError("missing required field", field="question", **where)
     if not isinstance(question, str):
         raise DataError(f"expected text, got {type(question).__name__}", field="question", **where)
+    if not question.strip():
+        raise DataError("the question is empty", field="question", **where)
 
     choices = raw.get("choices")
     if choices is None:
@@ -151,6 +203,8 @@ def validate_problem(
     if image is not None and not isinstance(image, str):
         raise DataError(f"expected an image file name or null, got {type(image).__name__}",
                         field="image", **where)
+    if image:
+        check_image_reference(image, **where)
 
     record = {
         "id": record_id,

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import os
+import platform
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,74 @@ if TYPE_CHECKING:
 
 FORMAT = "vlprune.subset"
 FORMAT_VERSION = 1
+
+
+#: The packages whose versions decide a selection (and the training on it), by import name;
+#: each is looked up under the distribution names it ships as.
+VERSIONED_PACKAGES: dict[str, tuple[str, ...]] = {
+    "vlprune": ("vlprune",),
+    "numpy": ("numpy",),
+    "faiss": ("faiss-cpu", "faiss-gpu", "faiss-gpu-cu12", "faiss-gpu-cu11", "faiss"),
+    "torch": ("torch",),
+    "transformers": ("transformers",),
+    "sentence-transformers": ("sentence-transformers",),
+    "scikit-learn": ("scikit-learn",),
+}
+
+
+def library_versions() -> dict[str, str | None]:
+    """The installed version of each of :data:`VERSIONED_PACKAGES` (None when it is not
+    installed) and Python's, read from the installed metadata: nothing heavy is imported.
+
+    Example:
+        >>> v = library_versions()
+        >>> sorted(v)[:3], v["numpy"] == np.__version__
+        (['faiss', 'numpy', 'python'], True)
+    """
+    from importlib import metadata
+
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name, distributions in VERSIONED_PACKAGES.items():
+        out[name] = None
+        for dist in distributions:
+            try:
+                out[name] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    if out["vlprune"] is None:  # run from a source tree that is not installed
+        out["vlprune"] = __version__
+    return out
+
+
+def _check_dataset(ds: dict[str, Any], ref: DatasetRef, path: str) -> None:
+    """The manifest's dataset entry, checked against the loader it names: one line naming
+    the file and the field for an unknown loader or an option that loader does not take."""
+    import inspect
+
+    from vlprune.data.loaders import loaders
+
+    if not isinstance(ref.loader, str) or not (ref.source is None or isinstance(ref.source, str)):
+        raise DataError("expected a loader name and a source path (or null)", file=path, field="dataset")
+    if ds.get("options") is not None and not isinstance(ds["options"], dict):
+        raise DataError("expected an object of loader options", file=path, field="dataset.options")
+    if not isinstance(ds.get("size", 0), int) or not isinstance(ds.get("fingerprint", ""), str | None):
+        raise DataError("expected an integer size and a fingerprint string", file=path, field="dataset")
+    if ref.loader not in loaders:  # a plugin not installed here, or an in-memory pool's: said on loading
+        return
+    loader = loaders.get(ref.loader)
+    try:
+        params = inspect.signature(loader).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to check against
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    named = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    accepted = [n for n in named[1:] if n != "split"]  # the first is the source
+    unknown = sorted(set(ref.options) - set(accepted))
+    if unknown:
+        raise DataError(f"loader {ref.loader!r} takes no option(s) {', '.join(unknown)} "
+                        f"(its options: {', '.join(accepted) or 'none'})", file=path, field="dataset.options")
 
 
 @dataclass
@@ -52,6 +122,9 @@ class SubsetManifest:
     created: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     vlprune_version: str = __version__
     info: dict[str, Any] = field(default_factory=dict)
+    #: The versions of the packages that decide the result (see :func:`library_versions`),
+    #: as they were when the subset was made; {} in manifests older than this field.
+    versions: dict[str, str | None] = field(default_factory=lambda: library_versions())
 
     @property
     def k(self) -> int:
@@ -91,6 +164,7 @@ class SubsetManifest:
             "scores": self.scores,
             "info": self.info,
             "vlprune_version": self.vlprune_version,
+            "versions": self.versions,
             "created": self.created,
         }
 
@@ -135,22 +209,46 @@ class SubsetManifest:
         ds = d["dataset"]
         try:
             ref = DatasetRef.from_dict(ds)
-        except (KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError, ValueError):
             raise DataError("expected {loader, source, split, options}", file=path, field="dataset") from None
+        _check_dataset(ds, ref, path)
+        selector = d["selector"]
+        if not isinstance(selector, dict) or not isinstance(selector.get("name"), str):
+            raise DataError("expected an object {\"name\": ..., \"params\": {...}}", file=path, field="selector")
+        if not isinstance(selector.get("params", {}), dict):
+            raise DataError("expected an object of parameters", file=path, field="selector.params")
+        for key, kind in (("embedder", dict), ("info", dict), ("versions", dict), ("scores", list)):
+            if d.get(key) is not None and not isinstance(d[key], kind):
+                raise DataError(f"expected {'an object' if kind is dict else 'a list'} or null", file=path, field=key)
+        seed = d.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise DataError("expected an integer or null", file=path, field="seed")
         return cls(
             dataset=ref,
-            dataset_fingerprint=ds.get("fingerprint", ""),
-            dataset_size=int(ds.get("size", 0)),
-            selector=d["selector"].get("name", "?"),
-            selector_params=d["selector"].get("params", {}),
-            seed=d.get("seed"),
+            dataset_fingerprint=ds.get("fingerprint") or "",
+            dataset_size=ds.get("size") or 0,
+            selector=selector["name"],
+            selector_params=selector.get("params", {}),
+            seed=seed,
             ids=ids,
             scores=d.get("scores"),
             embedder=d.get("embedder"),
             created=d.get("created", ""),
             vlprune_version=d.get("vlprune_version", ""),
             info=d.get("info") or {},
+            versions=d.get("versions") or {},
         )
+
+    def ids_hash(self) -> str:
+        """sha256 of the ids in selection order (one per line): what names the subset
+        itself, whatever the file around it says.
+
+        Example:
+            >>> m = SubsetManifest(DatasetRef("synthetic", None, "train"), "", 0, "random", {}, 0, ["a", "b"])
+            >>> m.ids_hash()[:15]
+            'sha256:7e18f737'
+        """
+        return "sha256:" + hashlib.sha256("\n".join(self.ids).encode("utf-8")).hexdigest()
 
     def positions_in(self, pool: Pool, *, allow_mismatch: bool = False) -> np.ndarray:
         """Positions of this subset's ids in ``pool``.

@@ -8,17 +8,14 @@ layout, and read back with the ``scienceqa`` loader, so both go through one code
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from vlprune.data.loaders import loaders
 from vlprune.data.pool import DatasetRef, Pool
 from vlprune.errors import ConfigError
-from vlprune.io import cache_dir
+from vlprune.io import cache_dir, remove_stale_dirs, work_dir
 
 log = logging.getLogger("vlprune")
 
@@ -59,23 +56,23 @@ def synthetic_root(seed: int = 0, size: str | dict[str, int] = "full", *, progre
     sizes = parse_size(size)
     name = f"v{GENERATOR_VERSION}-seed{seed}-" + "-".join(f"{k}{v}" for k, v in sizes.items())
     base = cache_dir("synthetic")
+    # Working folders of runs that were killed mid-generation (tens of MB each); a live
+    # run's folder is locked and stays.
+    for stale in remove_stale_dirs(base, "."):
+        log.info("removed %s, left by an interrupted generation", stale)
     root = base / name
     if (root / "problems.json").exists():
         return root
     log.info("generating the synthetic dataset (%s) into %s", ", ".join(f"{k} {v}" for k, v in sizes.items()),
              root)
     # Generate into a private folder, then rename: concurrent processes never see half a dataset.
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=base))
-    try:
+    with work_dir(base, f".{name}.") as work:
         generate_dataset(work / "data", sizes, seed=seed, progress=progress)
         try:
             os.replace(work / "data", root)
         except OSError:
             if not (root / "problems.json").exists():  # lost the race to a half-done folder
                 raise
-    finally:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(work)
     return root
 
 
@@ -106,6 +103,11 @@ def load_synthetic(
                           "(or use --dataset scienceqa to read a folder in ScienceQA layout)")
     from vlprune.data.scienceqa import load_scienceqa
 
+    sizes = parse_size(size)
+    wanted = list(sizes) if split is None else ["train" if split in ("dev", "tune") else split]
+    if all(sizes.get(name, 1) == 0 for name in wanted):
+        raise ConfigError(f"the {split or 'whole'} pool is empty: synthetic size {size!r} gives "
+                          f"{' and '.join(wanted)} 0 records")
     root = synthetic_root(seed, size, progress=progress)
     pool = load_scienceqa(str(root), split=split)
     pool.table["source"] = "synthetic"

@@ -5,8 +5,11 @@ function is called, so ``import vlprune.distributed`` works without it.
 
 * :func:`embed_with_ray`: a pool embedded through Ray Data ``map_batches`` with actors, one
   embedder per actor (GPU actors when the cluster has GPUs).
-* :func:`farthest_point_with_ray`: farthest-point through composable coresets, every
-  partition selecting on its own worker (see :mod:`vlprune.select.coreset` for the bound).
+* :class:`~vlprune.distributed.ray_kcenter.RayPartitionMap`: the map function that runs
+  the composable coreset's partitions as Ray tasks
+  (``FarthestPointSelector(optimizer="coreset", executor="ray")``), and
+  :func:`farthest_point_with_ray`, a shortcut for arrays and files (see
+  :mod:`vlprune.select.kcenter.coreset` for the bound).
 
 Example:
     >>> from vlprune.distributed import farthest_point_with_ray  # no Ray import yet
@@ -17,6 +20,6 @@ Example:
 from __future__ import annotations
 
 from vlprune.distributed.ray_embed import embed_with_ray
-from vlprune.distributed.ray_kcenter import farthest_point_with_ray
+from vlprune.distributed.ray_kcenter import RayPartitionMap, farthest_point_with_ray
 
-__all__ = ["embed_with_ray", "farthest_point_with_ray"]
+__all__ = ["RayPartitionMap", "embed_with_ray", "farthest_point_with_ray"]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from vlprune.errors import ConfigError
-from vlprune.params import Configurable
+from vlprune.params import Configurable, to_jsonable
 from vlprune.registry import Registry
 
 if TYPE_CHECKING:
@@ -108,9 +108,12 @@ class Embedder(Configurable, ABC):
         return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     def describe(self) -> dict[str, Any]:
-        """What a manifest or cache sidecar records about this embedder."""
+        """What a manifest or cache sidecar records about this embedder: with ``extras``, what
+        the vectors depend on besides the parameters (a model's weights signature, the
+        precision), when there is any."""
+        extras = to_jsonable(self.fingerprint_extras())
         return {"name": self.name, "version": self.version, "params": self.json_params(),
-                "fingerprint": self.fingerprint}
+                "fingerprint": self.fingerprint, **({"extras": extras} if extras else {})}
 
     def embed(self, pool: Pool, rows: tuple[int, int] | None = None) -> np.ndarray:
         """One float32 row per record of ``pool`` in position order; with ``rows=(start,

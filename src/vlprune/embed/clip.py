@@ -9,6 +9,7 @@ import numpy as np
 
 from vlprune.embed import runtime
 from vlprune.embed.base import register_embedder
+from vlprune.hub import hub_models, require_models
 from vlprune.numeric import l2_normalise
 
 JOINS = ("concat", "average")
@@ -78,6 +79,7 @@ class CLIPEmbedder(runtime.ModelEmbedder):
     def load(self):
         """(model, tokenizer, image processor, device, torch dtype), the model in eval mode."""
         self.check()
+        require_models((str(self.model), "CLIP model", "--model PATH"))  # before the slow imports
         import torch
         from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
 
@@ -85,7 +87,7 @@ class CLIPEmbedder(runtime.ModelEmbedder):
         dtype = getattr(torch, dtype_name)
         path = str(self.model)
         try:
-            with runtime.quiet_loading("transformers"):
+            with runtime.quiet_loading("transformers"), hub_models((path, "CLIP model", "--model PATH")):
                 tokenizer = AutoTokenizer.from_pretrained(path)
                 image_processor = AutoImageProcessor.from_pretrained(path)
                 model = CLIPModel.from_pretrained(path, dtype=dtype)

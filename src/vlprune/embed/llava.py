@@ -8,6 +8,7 @@ from vlprune.data.prompts import IMAGE_TOKEN, format_prompt
 from vlprune.embed import runtime
 from vlprune.embed.base import register_embedder
 from vlprune.errors import ConfigError
+from vlprune.hub import hub_models, require_models
 from vlprune.numeric import l2_normalise
 
 
@@ -65,6 +66,7 @@ class LlavaEmbedder(runtime.ModelEmbedder):
     def load(self):
         """(model, processor, device, torch dtype), the model in eval mode."""
         self.check()
+        require_models((str(self.model), "LLaVA model", "--model PATH"))  # before the slow imports
         import torch
         from transformers import AutoProcessor, LlavaForConditionalGeneration
 
@@ -72,7 +74,7 @@ class LlavaEmbedder(runtime.ModelEmbedder):
         dtype = getattr(torch, dtype_name)
         path = str(self.model)
         try:
-            with runtime.quiet_loading("transformers"):
+            with runtime.quiet_loading("transformers"), hub_models((path, "LLaVA model", "--model PATH")):
                 processor = AutoProcessor.from_pretrained(path)
                 model = LlavaForConditionalGeneration.from_pretrained(path, dtype=dtype)
         except (OSError, ValueError) as exc:

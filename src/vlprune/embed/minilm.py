@@ -9,6 +9,7 @@ from pathlib import Path
 from vlprune.embed import runtime
 from vlprune.embed.base import register_embedder
 from vlprune.errors import ConfigError
+from vlprune.hub import hub_models
 
 
 def packaged_minilm_path() -> str:
@@ -34,7 +35,8 @@ def _load(path: str, device: str, dtype: str):
     from sentence_transformers import SentenceTransformer
 
     try:
-        with runtime.quiet_loading("sentence_transformers"):
+        with runtime.quiet_loading("sentence_transformers"), \
+                hub_models((path, "sentence-transformers model", "--model PATH")):
             model = SentenceTransformer(path, device=device, local_files_only=Path(path).is_dir())
     except (OSError, ValueError) as exc:
         raise runtime.load_failed("sentence-transformers", path, exc) from None

@@ -67,18 +67,34 @@ class PrecomputedEmbedder(Embedder):
         return cls(vectors, label=str(path), pool_fingerprint=meta["pool"]["fingerprint"],
                    source=meta.get("embedder"))
 
+    def json_params(self) -> dict[str, Any]:
+        params = super().json_params()
+        if not isinstance(self.vectors, np.ndarray):  # nested lists: described, not copied
+            params["vectors"] = f"<{type(self.vectors).__name__} of {len(self.vectors)} rows>"
+        return params
+
     def _embed(self, pool: Pool) -> np.ndarray:
         return self.vectors_for(pool)
 
     def vectors_for(self, pool: Pool) -> np.ndarray:
         """The stored vectors, as stored (a memory map stays one), once they are known to
-        belong to ``pool``: a file from another pool, or of another length, is an error."""
+        belong to ``pool``: a file from another pool, or of another length, is an error.
+        Vectors given as nested lists are taken as an array."""
+        vectors = self.vectors
+        if not isinstance(vectors, np.ndarray):
+            try:
+                vectors = np.asarray(vectors)
+            except ValueError:
+                raise ConfigError(f"embeddings {self.label} are not a rectangular (n, d) array "
+                                  "(rows of different lengths)") from None
+        if vectors.ndim != 2:
+            raise ConfigError(f"embeddings {self.label} must be a 2-D array (n, d), got shape {vectors.shape}")
         if self.pool_fingerprint is not None and self.pool_fingerprint != pool.fingerprint:
             raise ConfigError(f"embeddings {self.label} were computed for a different pool "
                               f"(fingerprint {self.pool_fingerprint}) than this one ({len(pool)} "
                               f"records, fingerprint {pool.fingerprint}); recompute them with "
                               "vlprune embed")
-        if len(self.vectors) != len(pool):
-            raise ConfigError(f"embeddings {self.label} have {len(self.vectors)} rows but the pool has "
+        if len(vectors) != len(pool):
+            raise ConfigError(f"embeddings {self.label} have {len(vectors)} rows but the pool has "
                               f"{len(pool)} records")
-        return self.vectors
+        return vectors

@@ -200,7 +200,10 @@ def model_signature(model: str) -> str:
 
 
 def load_failed(kind: str, model: str, exc: BaseException) -> ConfigError:
-    """The one-line error for a model that would not load (missing folder, no network...)."""
+    """The one-line error for a model that would not load (missing folder, no network...);
+    one of vlprune's own errors (the hub check's) is kept as it is."""
+    if isinstance(exc, ConfigError):
+        return exc
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     where = "folder" if Path(model).exists() else "hub id (no local folder of that name)"
     return ConfigError(f"cannot load {kind} model {model!r} ({where}): {first}")

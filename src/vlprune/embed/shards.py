@@ -29,7 +29,7 @@ from vlprune.errors import ConfigError, DataError
 if TYPE_CHECKING:
     from vlprune.data.pool import Pool
 
-_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_SHARD = re.compile(r"^\s*(-?\d+)\s*/\s*(-?\d+)\s*$")  # signs too: -1/4 gets the range message
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -147,6 +147,24 @@ def read_sidecar(path: str | Path) -> dict[str, Any] | None:
     return meta
 
 
+def _check_npy_header(path: Path) -> None:
+    """Name what the file is when it is not one ``.npy`` array (an ``.npz`` archive, text)."""
+    with path.open("rb") as f:
+        magic = f.read(6)
+    if magic.startswith(b"PK"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = ", ".join(n.removesuffix(".npy") for n in archive.namelist()) or "none"
+        except zipfile.BadZipFile:
+            names = "unreadable"
+        raise DataError(f"an .npz archive (arrays: {names}), not one .npy array: save the (n, d) "
+                        "embeddings with numpy.save", file=str(path))
+    if magic != b"\x93NUMPY":
+        raise DataError("not a .npy array file (numpy.save writes one)", file=str(path))
+
+
 def load_embeddings(path: str | Path, *, verify: bool = True) -> tuple[np.ndarray, dict[str, Any] | None]:
     """The array of ``path`` (memory-mapped, read-only) and its sidecar (None if it has none).
 
@@ -165,12 +183,20 @@ def load_embeddings(path: str | Path, *, verify: bool = True) -> tuple[np.ndarra
     meta = read_sidecar(path)
     if not path.is_file():
         raise DataError("file not found" if not path.exists() else "not a file", file=str(path))
+    _check_npy_header(path)
     try:
         X = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
+        if "object" in str(exc):
+            raise DataError("the array holds Python objects, not numbers", file=str(path)) from None
         raise DataError(f"not a readable .npy array, perhaps truncated ({exc})", file=str(path)) from None
     if X.ndim != 2:
-        raise DataError(f"expected a 2-d array (rows x dimensions), got shape {X.shape}", file=str(path))
+        raise DataError(f"expected a 2-d array (rows x dimensions), got shape {X.shape}"
+                        + (" (one value per record: save X.reshape(-1, 1))" if X.ndim == 1 else ""),
+                        file=str(path))
+    if X.dtype.kind not in "fiu":
+        what = {"c": "complex numbers", "U": "text", "S": "bytes", "b": "booleans"}.get(X.dtype.kind, "not numbers")
+        raise DataError(f"expected real numbers, got dtype {X.dtype} ({what})", file=str(path))
     if meta is None:
         return X, None
     if list(X.shape) != list(meta["shape"]) or X.dtype != np.float32:

@@ -76,6 +76,26 @@ def check_k(k: Any, n: int | None = None) -> int:
     return int(k)
 
 
+def as_data(data: Any) -> Pool | np.ndarray:
+    """What a selector selects from: a Pool, or an embedding array (nested lists and other
+    array-likes are taken as one); anything else is a ConfigError.
+
+    Example:
+        >>> as_data([[0.0, 1.0], [1.0, 0.0]]).shape
+        (2, 2)
+    """
+    from vlprune.data.pool import Pool
+
+    if isinstance(data, Pool | np.ndarray):
+        return data
+    if isinstance(data, list | tuple) or hasattr(data, "__array__"):
+        try:
+            return np.asarray(data)
+        except ValueError:
+            raise ConfigError("data given as a list must be rows of one length (an (n, d) array)") from None
+    raise ConfigError(f"select takes a Pool or an (n, d) array, not {type(data).__name__}")
+
+
 @dataclass(frozen=True)
 class Selection:
     """The result of a selection: positions and ids in selection order.
@@ -149,6 +169,7 @@ class Selector(Configurable, ABC):
         Returns a :class:`Selection` in selection order. The same seed gives the same result.
         """
         self.validate()
+        data = as_data(data)
         k = check_k(k, len(data))
         seed = check_seed(seed)
         if self.requires_pool and isinstance(data, np.ndarray):

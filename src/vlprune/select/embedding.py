@@ -48,6 +48,16 @@ class EmbeddingSelector(Selector):
         check_embeddings(X, n=len(data), k=k)
         return X
 
+    def validate(self) -> None:
+        super().validate()
+        # A torch device (farthest-point's k-center engine) that names CUDA on a machine
+        # without one is refused here, with the parameters, before any embedding work.
+        device = getattr(self, "device", None)
+        if device is not None:
+            from vlprune.embed.runtime import resolve_device
+
+            resolve_device(device)
+
     def embedder_info(self, data: Pool | np.ndarray) -> dict[str, Any] | None:
         if isinstance(data, np.ndarray):
             return None

@@ -306,10 +306,10 @@ class ProxyScore(DifficultyScore):
 
         get_embedder(self.embedder)  # an unknown embedder fails here, before any work
         fields = list(self.context_fields)
-        unknown = [f for f in fields if f not in TEXT_FIELDS]
-        if not fields or unknown:
+        allowed = (*TEXT_FIELDS, "choices")
+        if not fields or any(f not in allowed for f in fields):
             raise ConfigError(f"{self.label()}: context_fields must be one or more of "
-                              f"{', '.join(TEXT_FIELDS)}, not {fields!r}")
+                              f"{', '.join(allowed)}, not {fields!r}")
 
     def cache_key(self, pool: Pool) -> str:
         """What the cached scores depend on: the pool, the embedder, every setting but the

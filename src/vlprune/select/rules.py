@@ -10,6 +10,12 @@ Three rules, each a preference over records:
   test split drawn like it).
 * ``difficulty``: harder records before easier ones, by a pluggable score.
 
+Unknown values (a field absent in the source; see :data:`vlprune.data.schema.MAYBE_UNKNOWN`)
+are never read as a real value. ``topic-coverage`` treats "unknown" as one value of its own,
+to be covered like any other; the default difficulty leaves an unknown grade or solution out
+of its mean; a numeric score column ranks unknown below every known value. Each says so in
+one log line with the count.
+
 :class:`HandRuleSelector` applies them greedily: at each step it takes the record with the
 best key. With ``weights=None`` the key is lexicographic in the order of ``rules`` (the
 first rule decides, later rules break its ties); with weights it is the weighted sum of the
@@ -34,7 +40,9 @@ RULES = ("image-first", "topic-coverage", "difficulty")
 
 def default_difficulty(pool) -> np.ndarray:
     """Difficulty in [0, 1]: the mean of grade / 12, (choices - 2) / 3 and solution length
-    (words / 100, capped at 1). Unknown grades count as 0 (the ``default`` difficulty score).
+    (words / 100, capped at 1). A record whose grade or solution is unknown has the mean of
+    the terms it knows (choices are always known): an unknown grade is not grade 0. (The
+    ``default`` difficulty score, :class:`vlprune.select.scores.DefaultScore`.)
 
     Example:
         >>> from vlprune import load_pool
@@ -68,12 +76,14 @@ class HandRuleSelector(Selector):
         weights: None for lexicographic priority in the order of ``rules``; else one
             non-negative weight per rule for a weighted sum.
         by: the field ``topic-coverage`` covers (``subject``, ``topic``, ``category``,
-            ``skill``, or any other field).
+            ``skill``, or any other field). Records whose value is unknown count as one value
+            of their own, ``(unknown)``, covered like the others.
         score: the difficulty score, a spec of :func:`vlprune.select.scores.get_score`:
             ``"default"`` (:func:`default_difficulty`), a registered score (``el2n``,
             ``loss``, ``margin``: a proxy model's, see :mod:`vlprune.select.proxy`),
-            ``file:PATH`` (per-id scores computed elsewhere), the name of a numeric column,
-            or a callable taking the pool and returning one number per record.
+            ``file:PATH`` (per-id scores computed elsewhere), the name of a numeric column
+            (unknown values rank below every known one), or a callable taking the pool and
+            returning one number per record.
 
     Example:
         >>> from vlprune import HandRuleSelector, load_pool
@@ -133,8 +143,7 @@ class HandRuleSelector(Selector):
 
         covering = "topic-coverage" in rules
         if covering:
-            values = pool.column(self.by, needed_by=f"rule 'topic-coverage' (--by {self.by})")
-            groups, _ = values.astype(str).factorize()
+            groups, _ = pool.groups(self.by, needed_by=f"rule 'topic-coverage' (--by {self.by})")
             freq = np.bincount(groups)[groups].astype(float)
         else:
             groups = np.zeros(n, dtype=np.int64)
@@ -193,7 +202,8 @@ class TopicCoverageSelector(HandRuleSelector):
     """At least one record per value of ``by`` when k allows, the rest at random.
 
     When k is smaller than the number of values, the most frequent values are covered
-    (ties at random from the seed).
+    (ties at random from the seed). Records whose value is unknown are one value of their
+    own, ``(unknown)`` (logged with their count).
 
     Example:
         >>> from vlprune import TopicCoverageSelector, load_pool

@@ -17,9 +17,10 @@ parameter is a *spec*, resolved by :func:`get_score`:
 name               what it is                                                cost
 =================  ========================================================  ==================
 ``default``        mean of grade/12, (choices-2)/3, solution words/100       O(n), fields only
-``solution-length`` words in the solution                                    O(n), fields only
+                   (of the terms a record knows)
+``solution-length`` words in the solution (unknown: lowest)                  O(n), fields only
 ``choices``        number of answer choices                                  O(n), fields only
-``column:NAME``    a numeric field as it is (``grade``)                      O(n), fields only
+``column:NAME``    a numeric field as it is (``grade``; unknown: lowest)     O(n), fields only
 ``file:PATH``      per-id scores from .npy (row order) / .json / .csv        one file read
 ``el2n``           EL2N of a cross-fitted proxy model (:mod:`.proxy`)        text embedding +
 ``loss``           cross-entropy of the proxy on the record's answer         ``folds`` probe
@@ -30,6 +31,7 @@ name               what it is                                                cos
 from __future__ import annotations
 
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +45,8 @@ from vlprune.registry import Registry
 
 if TYPE_CHECKING:
     from vlprune.data.pool import Pool
+
+log = logging.getLogger("vlprune")
 
 #: What a selector's ``score`` parameter accepts (see the module docstring).
 ScoreSpec = str | Callable[[Any], np.ndarray]
@@ -169,23 +173,39 @@ def check_score_spec(spec: Any) -> None:
 @register_score("default")
 class DefaultScore(DifficultyScore):
     """Difficulty in [0, 1]: the mean of grade / 12, (choices - 2) / 3 and solution length
-    (words / 100, capped at 1). Unknown grades count as 0."""
+    (words / 100, capped at 1). A record whose grade or solution is unknown has the mean of
+    the terms it knows (choices are always known): an unknown grade is not grade 0."""
 
     def _compute(self, pool):
         t = pool.table
-        grade = t["grade"].to_numpy(dtype=float).clip(0, 12) / 12
+        grade_known, solution_known = pool.known("grade"), pool.known("solution")
+        grade = t["grade"].astype("Float64").fillna(0).to_numpy(dtype=float).clip(0, 12) / 12
         n_choices = t["choices"].map(len).to_numpy(dtype=float)
         choices = ((n_choices - 2) / 3).clip(0, 1)
-        words = t["solution"].str.split().str.len().fillna(0).to_numpy(dtype=float)
-        return (grade + choices + (words / 100).clip(0, 1)) / 3
+        words = _words(t["solution"])
+        unknown = {name: int((~known).sum()) for name, known in (("grade", grade_known),
+                                                                 ("solution", solution_known)) if not known.all()}
+        if unknown:
+            log.info("difficulty: %s unknown for %s of %d records; their difficulty is the mean of the "
+                     "terms they know", " / ".join(unknown), " / ".join(map(str, unknown.values())), len(pool))
+        # Summed in the same order as when every term is known, so that pools without unknowns
+        # get bit-identical scores (and selections).
+        total = np.where(grade_known, grade, 0.0) + choices + np.where(solution_known, (words / 100).clip(0, 1), 0.0)
+        return total / (1 + grade_known.astype(float) + solution_known.astype(float))
+
+
+def _words(column) -> np.ndarray:
+    return np.array([len(v.split()) if isinstance(v, str) else 0 for v in column], dtype=float)
 
 
 @register_score("solution-length")
 class SolutionLengthScore(DifficultyScore):
-    """Words in the record's solution (0 when it has none)."""
+    """Words in the record's solution; an unknown solution ranks below every known one."""
 
     def _compute(self, pool):
-        return pool.table["solution"].str.split().str.len().fillna(0).to_numpy(dtype=float)
+        words = _words(pool.table["solution"])
+        known = pool.known("solution")
+        return np.where(known, words, -1.0)
 
 
 @register_score("choices")
@@ -198,7 +218,8 @@ class ChoicesScore(DifficultyScore):
 
 @register_score("column")
 class ColumnScore(DifficultyScore):
-    """A numeric field of the pool as it is (``column:grade``, or just ``grade``)."""
+    """A numeric field of the pool as it is (``column:grade``, or just ``grade``); records
+    whose value is unknown rank below every known value (never read as a real value)."""
 
     spec_arg = "field"
 
@@ -212,7 +233,15 @@ class ColumnScore(DifficultyScore):
         if not pd.api.types.is_numeric_dtype(column):
             raise ConfigError(f"difficulty score column {self.field!r} must be numeric, "
                               f"it holds {column.dtype} values")
-        return column.to_numpy(dtype=float)
+        values = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        known = pool.known(self.field) & ~np.isnan(values)
+        if not known.all():
+            # Unknown is a value of its own, ranked below every known one: never a real grade.
+            floor = values[known].min() - 1 if known.any() else 0.0
+            log.info("difficulty: score %r is unknown for %d of %d records; they rank below every "
+                     "known value", self.field, int((~known).sum()), len(pool))
+            values = np.where(known, values, floor)
+        return values
 
 
 @register_score("file")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from vlprune.errors import ConfigError
@@ -55,7 +57,10 @@ class StratifiedSelector(Selector):
 
     Args:
         by: the field to stratify by (``subject``, ``topic``, ``category``, ``skill``,
-            ``grade``, ``source``, ...). Records with an empty value form their own group.
+            ``grade``, ``source``, ...). Records with an empty value form their own group;
+            so do records whose value is unknown (absent in the source: on real ScienceQA
+            the subject of 7,132 of 12,237 training problems), one group ``(unknown)``,
+            never merged into a real value. A log line gives their count.
         allocation: ``proportional`` (each group's share of the pool) or ``equal`` (the same
             number per group as far as group sizes allow). See :func:`allocate`.
 
@@ -72,16 +77,15 @@ class StratifiedSelector(Selector):
 
     requires_pool = True
 
-    def __init__(self, by: str = "subject", allocation: str = "proportional") -> None:
+    def __init__(self, by: str = "subject", allocation: Literal["proportional", "equal"] = "proportional") -> None:
         self.by = by
         self.allocation = allocation
 
     def _select(self, pool, k, rng):
         if self.allocation not in ("proportional", "equal"):
             raise ConfigError(f"allocation must be 'proportional' or 'equal', not {self.allocation!r}")
-        values = pool.column(self.by, needed_by=f"selector 'stratified' (--by {self.by})")
-        codes, uniques = values.astype(str).factorize(sort=True)
-        sizes = np.bincount(codes, minlength=len(uniques))
+        codes, labels = pool.groups(self.by, needed_by=f"selector 'stratified' (--by {self.by})", sort=True)
+        sizes = np.bincount(codes, minlength=len(labels))
         quota = allocate(sizes, k, self.allocation)
         chosen = [rng.choice(np.flatnonzero(codes == g), size=q, replace=False)
                   for g, q in enumerate(quota) if q > 0]

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import torch
 
 from vlprune.errors import VlpruneError
-from vlprune.io import atomic_open, atomic_path
+from vlprune.io import atomic_open, atomic_path, make_temp_dir
 
 
 @contextlib.contextmanager
@@ -39,7 +38,7 @@ def atomic_dir(target: str | os.PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = make_temp_dir(target.parent, prefix=f".{target.name}.")  # the umask's mode, not 0700
     try:
         yield tmp
         old = None

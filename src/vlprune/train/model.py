@@ -21,6 +21,7 @@ from torch import nn
 from transformers import LlavaConfig, LlavaForConditionalGeneration
 
 from vlprune.errors import ConfigError, VlpruneError
+from vlprune.hub import hub_models
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -145,12 +146,15 @@ def build_model(cfg: TrainConfig, pool: Pool | None = None) -> ModelBundle:
     """
     m = cfg.model
     if m.checkpoint:
-        return _from_checkpoint(cfg)
+        with hub_models((m.checkpoint, "llava checkpoint", "--model PATH")):
+            return _from_checkpoint(cfg)
     if m.preset:
         if pool is None:
             raise ConfigError(f"preset {m.preset!r} trains its tokenizer on the pool's text: pass the pool")
         return _from_preset(cfg, pool)
-    return _from_hub(cfg)
+    # Offline, a hub id fails here at once instead of after a minute of retries.
+    with hub_models((m.llm, "LLM", "--llm PATH"), (m.vision, "vision tower", "--vision PATH")):
+        return _from_hub(cfg)
 
 
 def _dtype(cfg: TrainConfig) -> torch.dtype:

@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 from vlprune.data.prompts import IMAGE_TOKEN, format_prompt
 from vlprune.data.schema import answer_letter
 from vlprune.errors import ConfigError
-from vlprune.io import cache_dir
+from vlprune.io import cache_dir, make_temp_dir
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -118,7 +117,7 @@ def _atomic_dir(target: Path) -> Iterator[Path]:
     """A temporary folder beside ``target``, renamed to it on success (a concurrent writer
     that finished first wins; ours is then discarded)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = make_temp_dir(target.parent, prefix=f".{target.name}.")  # the umask's mode, not 0700
     try:
         yield tmp
         try:

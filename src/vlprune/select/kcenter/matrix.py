@@ -1,24 +1,33 @@
-"""The embedding matrix as farthest-point sees it, read in row blocks, and the streaming step.
+"""The embedding matrix as farthest-point sees it: read in row blocks, in a centred frame.
 
 Farthest-point is memory-bound: every step reads the whole (n, d) matrix once to compute one
 distance per row, and does O(1) arithmetic per element read. So the code here is about
-reading the matrix exactly once per step and doing everything else in cache:
+reading the matrix exactly once per step and doing everything else in cache.
 
-* :class:`StreamedMatrix` never copies the caller's float32 or float16 matrix (in memory or
-  memory-mapped from a ``.npy`` file). It works in a *centred* frame, ``y_i = s_i x_i - mu``
-  (``s_i = 1`` for L2, ``1 / |x_i|`` for cosine; ``mu`` the mean of the scaled rows), without
-  ever writing ``y`` down: ``|y_i - w|^2 = q_i + |w|^2 - 2 s_i (x_i . w) + 2 mu . w`` with
-  ``q_i = |y_i|^2`` precomputed. Centring costs nothing per step and keeps the float32
-  expansion accurate when the data sit far from the origin (real embeddings do).
-* :func:`stream_step` reads the matrix in blocks of ``block_rows`` rows; for each block one
-  BLAS matrix-vector product is followed by a few vector operations on the block's slice of
-  the running minimum, which is still in cache, and a running argmax. A separate pass per
-  vector operation would re-read n floats from memory each time (about 20% of a step's
-  traffic at d = 384).
+:class:`StreamedMatrix` never copies the caller's float32 or float16 matrix (in memory or
+memory-mapped from a ``.npy`` file). It works in a *centred* frame, ``y_i = s_i x_i - mu``
+(``s_i = 1`` for L2, ``1 / |x_i|`` for cosine; ``mu`` the mean of the scaled rows, rounded
+once to float32), and computes squared distances to a centre ``w`` as
+``|y_i - w|^2 = q_i + |w|^2 - 2 y_i . w`` with ``q_i = |y_i|^2`` precomputed.
 
-Float16 storage halves the bytes; blocks are widened to float32 before the product (torch
-does that conversion an order of magnitude faster than numpy, so it is used when installed),
-so the arithmetic is float32 on the float16-rounded rows.
+**Precision.** In float32 the error of that expansion is about ``d * eps * |a_i| * |w|``,
+where ``a_i`` is the vector the product reads. Rows far from the origin therefore have to be
+centred *before* the product: multiplying the raw rows and subtracting ``mu . w`` afterwards
+leaves an error proportional to ``|mu|``, which swamps the distances once the mean lies far
+beyond the data's spread (at offset 1e4 with spread 0.05, d = 8, a step then picked a point
+19% short of the true farthest distance). Centring costs a copy per chunk per step (1.7-1.8x
+the time of a step, ``benchmarks/bench_kcenter_product.py``), so it is done only where it
+matters:
+
+* ``centre_rows`` (the *centred product*): when ``|mu| > RAW_PRODUCT_OFFSET * R`` (``R`` the
+  largest centred norm), each chunk of rows is centred into an L2-sized buffer and multiplied
+  there;
+* otherwise (the *raw product*, normalised embeddings and anything near the origin) the raw
+  rows are multiplied in place and ``mu`` enters through a constant; the product's error
+  bound is then at most ``1 + RAW_PRODUCT_OFFSET`` (4) times the centred one.
+
+:attr:`StreamedMatrix.d2_error` is a rigorous bound on the absolute error of a computed
+squared distance in either mode (the bounds engine widens its tests by it).
 """
 
 from __future__ import annotations
@@ -41,9 +50,9 @@ DEFAULT_BLOCK_ROWS = 65_536
 #: copies of a block), and at most this fraction of the matrix, so that peak memory stays
 #: the matrix plus O(n) plus a few percent.
 TEMP_BYTES, TEMP_FRACTION = 16 << 20, 1 / 32
-#: Bytes of gathered rows per chunk when only some rows are needed (bounds backend): small
-#: enough that the copy stays in L2 and is read back from there, so a gathered row costs
-#: about 2x a streamed one instead of 6x for copies that spill to memory.
+#: Bytes of rows per chunk when rows are copied before the product (gathered rows for the
+#: bounds engine, centred rows for the centred product): small enough that the copy stays
+#: in L2 and is read back from there.
 GATHER_BYTES = 512 << 10
 #: Matrices with fewer rows per thread than this are streamed by one thread.
 MIN_ROWS_PER_THREAD = 16_384
@@ -51,8 +60,17 @@ MIN_ROWS_PER_THREAD = 16_384
 MIN_GATHER_PER_THREAD = 2_048
 #: Bytes of (rows x centres) distance temporaries in blocked nearest-centre passes.
 PAIR_BYTES = 16 << 20
-#: Relative precision of float32; bounds and checks are widened by a multiple of its root.
+#: Relative precision of float32.
 EPS32 = float(np.finfo(np.float32).eps)
+#: Rows are centred before the product when the mean lies farther than this many times the
+#: largest centred norm from the origin (see the module docstring).
+RAW_PRODUCT_OFFSET = 3.0
+#: Every matrix-vector product covers a multiple of this many rows (a short tail goes
+#: through a zero-padded buffer). BLAS kernels compute rows in small groups and a partial
+#: group by other code, which rounds differently: without this, the same row would get a
+#: distance one ulp apart when streamed and when gathered, and duplicated rows would not
+#: tie (OpenBLAS's sgemv groups 4 rows; 16 covers groups of 2, 4, 8 and 16).
+ROW_GROUP = 16
 
 
 def open_embeddings(X) -> np.ndarray:
@@ -89,8 +107,12 @@ class StreamedMatrix:
             significant bits).
         block_rows: rows per streamed block.
         progress: show a progress bar over the preparation passes.
-        norms: compute the centred squared norms ``q`` (a second pass).
         threads: threads streaming each step (default: as many as BLAS uses).
+
+    Attributes:
+        mu: the float32 mean of the (scaled) rows; ``q`` the centred squared norms.
+        centre_rows: whether products read centred rows (see the module docstring).
+        d2_error: bound on the absolute float32 error of a computed squared distance.
 
     Example:
         >>> M = StreamedMatrix(np.array([[0.0, 0], [3, 4]], dtype=np.float32), metric="l2")
@@ -99,13 +121,16 @@ class StreamedMatrix:
     """
 
     def __init__(self, X, *, metric: str = "l2", dtype: str | None = None,
-                 block_rows: int | None = None, progress: bool = False, norms: bool = True,
+                 block_rows: int | None = None, progress: bool = False,
                  threads: int | None = None) -> None:
         X = open_embeddings(X)
         if dtype not in (None, "float32", "float16"):
             raise ConfigError(f"dtype must be 'float32' or 'float16', not {dtype!r}")
         if X.dtype not in (np.float32, np.float16):
             X = X.astype(np.float16 if dtype == "float16" else np.float32)
+            if dtype == "float16" and not np.isfinite(X).all():
+                raise ConfigError("embeddings overflow float16 (values beyond 65504) or contain NaN; "
+                                  "use dtype='float32'")
         elif dtype == "float16" and X.dtype != np.float16:
             X = _to_float16(X)
         self.X = X
@@ -114,27 +139,30 @@ class StreamedMatrix:
         if block_rows is not None and block_rows < 1:
             raise ConfigError(f"block_rows must be positive, got {block_rows}")
         row_bytes = 4 * max(self.d, 1)
-        #: Rows per block of passes that make float32 temporaries.
-        self.temp_rows = max(64, int(min(TEMP_BYTES, TEMP_FRACTION * self.n * row_bytes)) // row_bytes)
+        #: Rows per block of the preparation passes: a function of n and d only, so that the
+        #: mean (summed block by block in float64) does not depend on ``block_rows``.
+        self.prep_rows = max(64, int(min(TEMP_BYTES, TEMP_FRACTION * self.n * row_bytes)) // row_bytes)
         # Streaming a float32 matrix reads it in place, so its blocks can be long; other
-        # storage is widened into a buffer of temp_rows rows.
-        default = DEFAULT_BLOCK_ROWS if X.dtype == np.float32 else self.temp_rows
-        self.block_rows = int(block_rows or default)
-        self.temp_rows = min(self.temp_rows, self.block_rows)
+        # storage is widened into a buffer of prep_rows rows.
+        default = DEFAULT_BLOCK_ROWS if X.dtype == np.float32 else self.prep_rows
+        self.block_rows = _round_up(int(block_rows or default), ROW_GROUP)
+        #: Rows per block of passes that make float32 temporaries.
+        self.temp_rows = min(self.prep_rows, self.block_rows)
+        #: Rows per chunk copied (gathered or centred) into an L2-sized buffer before a product.
+        self.chunk_rows = max(ROW_GROUP, GATHER_BYTES // row_bytes // ROW_GROUP * ROW_GROUP)
         self._widen = _widener(X.dtype)
-        self._buf = None
-        self._gather: list[np.ndarray] = []
+        self._buffers: dict[tuple[str, int], np.ndarray] = {}
         self._workspaces: list = []
-        #: Threads streaming a step (see :func:`stream_step`).
+        #: Threads streaming a step (see :func:`~vlprune.select.kcenter.streaming.stream_step`).
         self.threads = int(threads or default_threads())
-        self._prepare(progress, norms)
+        self._prepare(progress)
 
     # -- preparation: two passes, scale and mean, then centred squared norms ---------------------
-    def _prepare(self, progress: bool, norms: bool) -> None:
+    def _prepare(self, progress: bool) -> None:
         n = self.n
         self.scale = np.empty(n, np.float32) if self.metric == "cosine" else None
         total = np.zeros(self.d, np.float64)
-        for r0, r1, B in self.blocks(progress=progress, desc="embeddings: mean", rows=self.temp_rows):
+        for r0, r1, B in self.blocks(progress=progress, desc="embeddings: mean", rows=self.prep_rows):
             if self.scale is not None:
                 lengths = np.sqrt(np.einsum("ij,ij->i", B, B))
                 self.scale[r0:r1] = 1.0 / np.maximum(lengths, np.float32(1e-12))
@@ -143,27 +171,39 @@ class StreamedMatrix:
                 total += B.sum(axis=0, dtype=np.float64)
         if not np.isfinite(total).all():
             raise ConfigError("embeddings contain NaN or infinite values")
-        # Any mu is exact (it only translates); rounding it to 11 bits makes it, and so every
-        # distance, independent of how the rows were blocked.
-        self.mu = (total / max(n, 1)).astype(np.float16).astype(np.float32)
-        if not norms:  # the caller computes its own (the torch path, from its rounded copy)
-            return
+        # Any mu is exact (it only translates the rows); the mean rounded once to float32 keeps
+        # the centred rows small however far the data sit from the origin (float16, as before,
+        # left an offset of 2^-11 |mean| and overflowed beyond 65504).
+        self.mu = (total / max(n, 1)).astype(np.float32)
         self.q = np.empty(n, np.float32)
-        for r0, r1, B in self.blocks(progress=progress, desc="embeddings: norms", rows=self.temp_rows):
-            Y = B * self.scale[r0:r1, None] if self.scale is not None else B.copy()
-            Y -= self.mu
+        for r0, r1, B in self.blocks(progress=progress, desc="embeddings: norms", rows=self.prep_rows):
+            Y = self._centred(B, r0, r1)
             self.q[r0:r1] = np.einsum("ij,ij->i", Y, Y)
         if not np.isfinite(self.q).all():
             raise ConfigError("embeddings contain NaN or infinite values (or values too large "
                               "to square in float32)")
         self.max_q = float(self.q.max()) if n else 0.0
-        #: Absolute slack on distances that covers float32 rounding of the expansion.
-        self.slack = 4.0 * np.sqrt(EPS32 * max(self.max_q, 1e-30))
+        radius = float(np.sqrt(self.max_q))
+        offset = float(np.linalg.norm(self.mu.astype(np.float64)))
+        self.centre_rows = offset > RAW_PRODUCT_OFFSET * radius
+        # Norm of the vectors the product reads: centred rows, or raw (scaled) rows.
+        read = radius if self.centre_rows else radius + offset
+        # q_i, the product (d terms each), |w|^2 + 2 mu.w and three additions, each within
+        # d * eps of its magnitude (recursive summation, the worst summation order); doubled
+        # for the rounding of the centred coordinates and the centre itself.
+        self.d2_error = 4.0 * (self.d + 8) * EPS32 * radius * (radius + read)
 
     # -- access -------------------------------------------------------------------------------------
     @property
     def nbytes(self) -> int:
         return self.n * self.d * self.X.dtype.itemsize
+
+    def _buffer(self, name: str, worker: int, rows: int) -> np.ndarray:
+        """A float32 (rows, d) scratch buffer, kept per name and thread."""
+        buf = self._buffers.get((name, worker))
+        if buf is None or len(buf) < rows:
+            buf = self._buffers[(name, worker)] = np.empty((rows, self.d), np.float32)
+        return buf
 
     def blocks(self, *, progress: bool = False, desc: str = "",
                rows: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
@@ -175,41 +215,49 @@ class StreamedMatrix:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.n, desc=desc, unit="row", unit_scale=True, mininterval=0.5)
+        buf = None if self.X.dtype == np.float32 else self._buffer("blocks", 0, min(rows, self.n))
         for r0 in range(0, self.n, rows):
             r1 = min(r0 + rows, self.n)
-            yield r0, r1, self.block(r0, r1)
+            yield r0, r1, self.block(r0, r1, buf)
             if bar is not None:
                 bar.update(r1 - r0)
         if bar is not None:
             bar.close()
 
     def block(self, r0: int, r1: int, buf: np.ndarray | None = None) -> np.ndarray:
-        """Rows ``r0:r1`` as float32: a view for float32 storage, else widened into ``buf``
-        (default: the matrix's own buffer of ``block_rows`` rows)."""
+        """Rows ``r0:r1`` as float32: a view for float32 storage, else widened into ``buf``."""
         raw = self.X[r0:r1]
         if self.X.dtype == np.float32:
             return raw
-        if buf is None:
-            if self._buf is None:
-                self._buf = np.empty((min(self.block_rows, self.n), self.d), np.float32)
-            buf = self._buf
-        out = buf[: r1 - r0]
+        out = (buf if buf is not None else self._buffer("block", 0, r1 - r0))[: r1 - r0]
         self._widen(raw, out)
         return out
+
+    def _centred(self, B: np.ndarray, r0: int, r1: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Centred rows ``s * B - mu`` for rows ``r0:r1`` (a new array unless ``out``). Every
+        path that forms centred rows goes through here, so they agree to the last bit."""
+        if self.scale is not None:
+            Y = np.multiply(B, self.scale[r0:r1, None], out=out)
+        elif out is None:
+            Y = B.copy()
+        else:
+            Y = out
+            np.copyto(Y, B)
+        Y -= self.mu
+        return Y
 
     def spans(self) -> list[tuple[int, int]]:
         """Contiguous row ranges of near-equal size, one per streaming thread (one range
         for small matrices, where a thread hand-off costs more than it saves)."""
         parts = max(1, min(self.threads, self.n // MIN_ROWS_PER_THREAD))
-        edges = [self.n * i // parts for i in range(parts + 1)]
+        edges = [min(self.n, _round_up(self.n * i // parts, ROW_GROUP)) for i in range(parts)] + [self.n]
         return list(itertools.pairwise(edges))
 
-    def workspace(self, worker: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Per-thread scratch: distances, mask and (for float16 storage) a widening buffer."""
+    def workspace(self, worker: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-thread scratch for a streamed block: distances and a mask."""
         while len(self._workspaces) <= worker:
             rows = min(self.block_rows, self.n)
-            buf = None if self.X.dtype == np.float32 else np.empty((rows, self.d), np.float32)
-            self._workspaces.append((np.empty(rows, np.float32), np.empty(rows, bool), buf))
+            self._workspaces.append((np.empty(rows, np.float32), np.empty(rows, bool)))
         return self._workspaces[worker]
 
     def rows(self, positions: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -223,20 +271,18 @@ class StreamedMatrix:
         self._widen(raw, dst)
         return dst
 
-    def centre(self, position: int) -> np.ndarray:
-        """The centred coordinates ``y`` of one row, float32."""
-        x = np.asarray(self.X[position], dtype=np.float64)
-        if self.scale is not None:
-            x = x * float(self.scale[position])
-        return (x - self.mu).astype(np.float32)
-
     def centred_rows(self, positions: np.ndarray) -> np.ndarray:
         """Centred coordinates of several rows (k x d, float32)."""
+        positions = np.asarray(positions, dtype=np.int64)
         Y = self.rows(positions)
         if self.scale is not None:
             Y *= self.scale[positions, None]
         Y -= self.mu
         return Y
+
+    def centre(self, position: int) -> np.ndarray:
+        """The centred coordinates ``y`` of one row, float32 (as every product sees it)."""
+        return self.centred_rows(np.array([position]))[0]
 
     def to_frame(self, rows: np.ndarray) -> np.ndarray:
         """Raw (k, d) points from elsewhere in this matrix's centred frame."""
@@ -247,16 +293,56 @@ class StreamedMatrix:
         return Y
 
     def step_constants(self, w: np.ndarray) -> tuple[np.ndarray, np.float32]:
-        """For a centre ``w``: the vector to multiply raw rows by (``-2 w``) and the constant
-        ``|w|^2 + 2 mu.w`` so that ``d2 = q + s * (x @ (-2 w)) + constant``."""
+        """For a centre ``w``: the vector to multiply rows by (``-2 w``) and the constant
+        that completes the squared distance: ``|w|^2`` for the centred product, ``|w|^2 +
+        2 mu.w`` for the raw one (``d2 = q + s * (x @ (-2 w)) + constant``)."""
         w64 = w.astype(np.float64)
-        const = np.float32(w64 @ w64 + 2.0 * (self.mu.astype(np.float64) @ w64))
-        return (-2.0 * w).astype(np.float32), const
+        const = w64 @ w64
+        if not self.centre_rows:
+            const += 2.0 * (self.mu.astype(np.float64) @ w64)
+        return (-2.0 * w).astype(np.float32), np.float32(const)
+
+    def products(self, r0: int, r1: int, w2: np.ndarray, out: np.ndarray, worker: int = 0) -> None:
+        """``out = (rows r0:r1) @ w2`` in the product mode of this matrix: centred rows (chunk
+        by chunk, through an L2-sized buffer) or raw rows times their scale."""
+        if not self.centre_rows:
+            raw = self.block(r0, r1, None if self.X.dtype == np.float32
+                             else self._buffer("stream", worker, min(self.block_rows, self.n)))
+            self._matvec(raw, w2, out, worker)
+            if self.scale is not None:
+                out *= self.scale[r0:r1]
+            return
+        buf = self._buffer("centre", worker, self.chunk_rows)
+        for c0 in range(r0, r1, self.chunk_rows):
+            c1 = min(c0 + self.chunk_rows, r1)
+            Y = buf[: c1 - c0]
+            raw = self.X[c0:c1]
+            if self.X.dtype == np.float32:
+                self._centred(raw, c0, c1, out=Y)
+            else:
+                self._widen(raw, Y)
+                self._centred(Y, c0, c1, out=Y)
+            self._matvec(Y, w2, out[c0 - r0:c1 - r0], worker)
+
+    def _matvec(self, rows: np.ndarray, w2: np.ndarray, out: np.ndarray, worker: int) -> None:
+        """``out = rows @ w2``, whole groups of :data:`ROW_GROUP` rows at a time, so that a
+        row's result does not depend on where it sits in the call (see ROW_GROUP)."""
+        full = len(rows) - len(rows) % ROW_GROUP
+        if full:
+            np.matmul(rows[:full], w2, out=out[:full])
+        if full < len(rows):
+            pad = self._buffers.get(("pad", worker))
+            if pad is None:
+                pad = self._buffers[("pad", worker)] = np.zeros((ROW_GROUP, self.d), np.float32)
+            tail = len(rows) - full
+            pad[:tail] = rows[full:]
+            out[full:] = (pad @ w2)[:tail]
 
     def sq_dists_to(self, positions: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Squared distances from the rows at ``positions`` to the centred point ``w``,
         gathered in chunks of about :data:`GATHER_BYTES`, split over the streaming threads
-        when there are many (a random gather is latency-bound: threads overlap the waits)."""
+        when there are many (a random gather is latency-bound: threads overlap the waits).
+        The arithmetic is the streamed step's, operation for operation."""
         w2, const = self.step_constants(w)
         positions = np.asarray(positions, dtype=np.int64)
         out = np.empty(len(positions), np.float32)
@@ -273,75 +359,63 @@ class StreamedMatrix:
 
     def _gather_span(self, worker: int, positions: np.ndarray, out: np.ndarray, w2: np.ndarray,
                      const: np.float32) -> None:
-        chunk = max(1, GATHER_BYTES // (self.d * 4))
-        while len(self._gather) <= worker:
-            self._gather.append(np.empty((chunk, self.d), np.float32))
-        buf = self._gather[worker]
-        for c0 in range(0, len(positions), chunk):
-            pos = positions[c0:c0 + chunk]
-            o = out[c0:c0 + chunk]
-            np.matmul(self.rows(pos, out=buf), w2, out=o)
-            if self.scale is not None:
-                o *= self.scale[pos]
+        buf = self._buffer("gather", worker, self.chunk_rows)
+        for c0 in range(0, len(positions), self.chunk_rows):
+            pos = positions[c0:c0 + self.chunk_rows]
+            o = out[c0:c0 + self.chunk_rows]
+            rows = self.rows(pos, out=buf)
+            if self.centre_rows:
+                if self.scale is not None:
+                    rows *= self.scale[pos, None]
+                rows -= self.mu
+                self._matvec(rows, w2, o, worker)
+            else:
+                self._matvec(rows, w2, o, worker)
+                if self.scale is not None:
+                    o *= self.scale[pos]
             o += self.q[pos]
             o += const
 
 
-def stream_step(M: StreamedMatrix, w: np.ndarray, m2: np.ndarray, *,
-                assign: np.ndarray | None = None, label: int = 0) -> tuple[int, float]:
-    """One farthest-point step over every row: lower ``m2`` (squared distance of each row to
-    its nearest centre) with the distances to the centre ``w``, and return the position and
-    value of the new maximum of ``m2``. With ``assign``, rows whose minimum was lowered get
-    ``label`` (the index of their nearest centre).
-
-    The rows are split into ``M.threads`` contiguous ranges, each streamed by its own thread
-    with single-threaded BLAS: threads meet once per step rather than once per block (a
-    multi-threaded BLAS call per block waits for its slowest thread every time, which on a
-    busy machine costs more than the product itself).
+def nearest_centres(M: StreamedMatrix, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every row, the squared distance to its nearest row among ``centres`` (positions)
+    and that centre's index in ``centres``; blocked over rows and centres.
 
     Example:
         >>> M = StreamedMatrix(np.array([[0.0], [1.0], [5.0]], dtype=np.float32))
-        >>> m2 = np.array([-np.inf, np.inf, np.inf], dtype=np.float32)
-        >>> stream_step(M, M.centre(0), m2)
-        (2, 25.0)
+        >>> d2, which = nearest_centres(M, np.array([0, 2]))
+        >>> d2.tolist(), which.tolist()
+        ([0.0, 1.0, 0.0], [0, 0, 1])
     """
-    w2, const = M.step_constants(w)
-    spans = M.spans()
-    if len(spans) == 1:
-        return _stream_span(M, 0, spans[0], w2, const, m2, assign, label)
-    with single_threaded_blas():
-        results = list(_executor(len(spans)).map(
-            lambda i: _stream_span(M, i, spans[i], w2, const, m2, assign, label), range(len(spans))))
-    return max(results, key=lambda r: r[1])
+    return nearest_points(M, M.centred_rows(np.asarray(centres, dtype=np.int64)))
 
 
-def _stream_span(M: StreamedMatrix, worker: int, span: tuple[int, int], w2: np.ndarray, const: np.float32,
-                 m2: np.ndarray, assign: np.ndarray | None, label: int) -> tuple[int, float]:
-    scratch, mask, buf = M.workspace(worker)
-    best_pos, best_val = -1, -np.inf
-    scale = M.scale
-    for r0 in range(span[0], span[1], M.block_rows):
-        r1 = min(r0 + M.block_rows, span[1])
-        d2 = scratch[: r1 - r0]
-        np.matmul(M.block(r0, r1, buf), w2, out=d2)
-        if scale is not None:
-            d2 *= scale[r0:r1]
-        d2 += M.q[r0:r1]
-        d2 += const
-        mb = m2[r0:r1]
-        if assign is None:
-            np.minimum(mb, d2, out=mb)
-        else:
-            mk = mask[: r1 - r0]
-            np.less(d2, mb, out=mk)
-            np.copyto(mb, d2, where=mk)
-            np.copyto(assign[r0:r1], label, where=mk)
-        i = int(mb.argmax())
-        if mb[i] > best_val:
-            best_pos, best_val = r0 + i, float(mb[i])
-    return best_pos, best_val
+def nearest_points(M: StreamedMatrix, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`nearest_centres` for points given by their centred coordinates ``C``
+    (use :meth:`StreamedMatrix.to_frame` for raw rows from elsewhere). Ties go to the
+    lowest index in ``C``."""
+    C = np.ascontiguousarray(C, dtype=np.float32)
+    cq = np.einsum("ij,ij->i", C, C)
+    best = np.full(M.n, np.inf, np.float32)
+    which = np.zeros(M.n, np.int32)
+    chunk = max(1, PAIR_BYTES // (4 * min(M.temp_rows, max(M.n, 1))))  # block x chunk temporaries
+    for r0, r1, B in M.blocks(rows=M.temp_rows):
+        Y = M._centred(B, r0, r1)
+        for c0 in range(0, len(C), chunk):
+            d2 = M.q[r0:r1, None] + cq[None, c0:c0 + chunk] - 2.0 * (Y @ C[c0:c0 + chunk].T)
+            j = d2.argmin(axis=1)
+            v = d2[np.arange(len(j)), j]
+            better = v < best[r0:r1]
+            best[r0:r1][better] = v[better]
+            which[r0:r1][better] = (c0 + j[better]).astype(np.int32)
+    return best, which
 
 
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+# -- threads ------------------------------------------------------------------------------------
 _EXECUTORS: dict[int, Any] = {}
 if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
     os.register_at_fork(after_in_child=_EXECUTORS.clear)
@@ -369,42 +443,7 @@ def default_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def nearest_centres(M: StreamedMatrix, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For every row, the squared distance to its nearest row among ``centres`` (positions)
-    and that centre's index in ``centres``; blocked over rows and centres.
-
-    Example:
-        >>> M = StreamedMatrix(np.array([[0.0], [1.0], [5.0]], dtype=np.float32))
-        >>> d2, which = nearest_centres(M, np.array([0, 2]))
-        >>> d2.tolist(), which.tolist()
-        ([0.0, 1.0, 0.0], [0, 0, 1])
-    """
-    return nearest_points(M, M.centred_rows(np.asarray(centres, dtype=np.int64)))
-
-
-def nearest_points(M: StreamedMatrix, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Like :func:`nearest_centres` for points given by their centred coordinates ``C``
-    (use :meth:`StreamedMatrix.to_frame` for raw rows from elsewhere)."""
-    C = np.ascontiguousarray(C, dtype=np.float32)
-    cq = np.einsum("ij,ij->i", C, C)
-    best = np.full(M.n, np.inf, np.float32)
-    which = np.zeros(M.n, np.int32)
-    chunk = max(1, PAIR_BYTES // (4 * min(M.temp_rows, max(M.n, 1))))  # block x chunk temporaries
-    for r0, r1, B in M.blocks(rows=M.temp_rows):
-        Y = B * M.scale[r0:r1, None] if M.scale is not None else B.copy()
-        Y -= M.mu
-        for c0 in range(0, len(C), chunk):
-            d2 = M.q[r0:r1, None] + cq[None, c0:c0 + chunk] - 2.0 * (Y @ C[c0:c0 + chunk].T)
-            j = d2.argmin(axis=1)
-            v = d2[np.arange(len(j)), j]
-            better = v < best[r0:r1]
-            best[r0:r1][better] = v[better]
-            which[r0:r1][better] = (c0 + j[better]).astype(np.int32)
-    return best, which
-
-
-# -- BLAS threads -------------------------------------------------------------------------------
-_BLAS = []
+_BLAS: list = []
 
 
 @contextlib.contextmanager
@@ -413,7 +452,7 @@ def single_threaded_blas() -> Iterator[None]:
 
     Small products (a few thousand gathered rows, the group centres) finish in ~0.1 ms on one
     thread, but a multi-threaded OpenBLAS call waits for its helper threads, which costs ms
-    on a busy machine. Streaming the whole matrix keeps every thread.
+    on a busy machine. Streaming splits the rows over its own threads instead.
     """
     if not _BLAS:
         try:
@@ -475,33 +514,3 @@ def _to_float16(X: np.ndarray, block_rows: int = DEFAULT_BLOCK_ROWS) -> np.ndarr
             raise ConfigError("embeddings overflow float16 (values beyond 65504) or contain NaN; "
                               "use dtype='float32'")
     return out
-
-
-class StreamingEngine:
-    """Exact farthest-point state without shortcuts: every step streams the whole matrix.
-
-    Holds ``m2``, each row's squared distance to its nearest centre (``-inf`` once chosen).
-    :meth:`add` makes a row a centre and returns the next farthest row and its ``m2``.
-
-    Example:
-        >>> M = StreamedMatrix(np.array([[0.0], [1.0], [5.0]], dtype=np.float32))
-        >>> StreamingEngine(M).add(0)
-        (2, 25.0)
-    """
-
-    def __init__(self, M: StreamedMatrix) -> None:
-        self.M = M
-        self.m2 = np.full(M.n, np.inf, np.float32)
-        self.stats = {"dense_steps": 0}
-
-    def warm(self, positions: np.ndarray) -> tuple[int, float]:
-        """Start from centres already chosen; returns the farthest row from them."""
-        self.m2, _ = nearest_centres(self.M, positions)
-        self.m2[positions] = -np.inf
-        i = int(self.m2.argmax())
-        return i, float(self.m2[i])
-
-    def add(self, position: int) -> tuple[int, float]:
-        self.m2[position] = -np.inf
-        self.stats["dense_steps"] += 1
-        return stream_step(self.M, self.M.centre(position), self.m2)
