@@ -15,6 +15,14 @@ as they would be for a user's in-memory matrix).
     python benchmarks/bench_selectors_scale.py --n 100000 --selectors facility-location --param facility-location:metric=cosine
     python benchmarks/bench_selectors_scale.py --json /tmp/scale.json   # every registered selector but the pool-field ones
 
+Selectors with a difficulty ``score`` (ccs, d2-pruning) cannot compute one from a bare
+matrix; unless ``--param NAME:score=...`` says otherwise they read a synthetic score written
+beside the matrix (``--score-file``): each row's L2 norm, which varies with its cluster's
+spread, one float per row in a ``.npy`` (``score=file:PATH``). Model-based scores (el2n, ...)
+need record texts: ``benchmarks/bench_proxy_scores.py`` measures them.
+
+    python benchmarks/bench_selectors_scale.py --selectors ccs,d2-pruning --k 100000
+
 Each row: selector, parameters, k, wall seconds, peak RSS (GiB), peak / matrix, pass/fail
 against the 10-minute and 2x bars.
 """
@@ -50,12 +58,35 @@ print(json.dumps({{"seconds": seconds, "peak_bytes": peak, "info": sel.info}}, d
 """
 
 
-def matrix(path: Path, n: int, d: int, seed: int) -> Path:
+def matrix(path: str | Path, n: int, d: int, seed: int) -> Path:
+    path = Path(path)
     if not path.exists():
         X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, d))
         make_embeddings(n, d, "clustered", seed=seed, out=X)
         X.flush()
         del X
+    return path
+
+
+def in_child(call: str) -> None:
+    """Run ``call`` (a function of this module) in a fresh process. Linux hands a process's
+    peak memory on to the children it starts afterwards (``ru_maxrss`` survives fork and
+    exec), so the parent must never read the matrix itself, or every child's peak would be
+    at least the matrix."""
+    here = Path(__file__).resolve().parent
+    subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(here)!r}); "
+                    f"from pathlib import Path; from bench_selectors_scale import *; {call}"], check=True)
+
+
+def synthetic_score(path: str | Path, matrix_path: str | Path) -> Path:
+    """Each row's L2 norm as its difficulty (written once)."""
+    path = Path(path)
+    if not path.exists():
+        X = np.load(matrix_path, mmap_mode="r")
+        scores = np.empty(len(X), dtype=np.float32)
+        for start in range(0, len(X), 65_536):
+            scores[start:start + 65_536] = np.linalg.norm(X[start:start + 65_536], axis=1)
+        np.save(path, scores)
     return path
 
 
@@ -84,18 +115,28 @@ def main() -> None:
     p.add_argument("--param", action="append", default=[], metavar="SELECTOR:NAME=VALUE",
                    help="a parameter for one selector (repeatable); values are converted as on the CLI")
     p.add_argument("--matrix", default="/tmp/vlprune-bench-{n}x{d}.npy", help="where the matrix is cached")
+    p.add_argument("--score-file", default="/tmp/vlprune-bench-{n}x{d}-score.npy",
+                   help="the synthetic difficulty score of selectors with a score parameter")
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", help="write the rows here")
     args = p.parse_args()
 
-    path = matrix(Path(args.matrix.format(n=args.n, d=args.d)), args.n, args.d, args.seed)
+    path = Path(args.matrix.format(n=args.n, d=args.d))
+    in_child(f"matrix({str(path)!r}, {args.n}, {args.d}, {args.seed})")
     matrix_bytes = args.n * args.d * 4
     params: dict[str, dict] = {}
     for item in args.param:
         name, _, assignment = item.partition(":")
         key, _, value = assignment.partition("=")
         params.setdefault(name, {})[key] = value
+    from vlprune.select.base import selectors
+
+    for name in args.selectors.split(","):
+        if "score" in selectors.get(name).param_specs() and "score" not in params.get(name, {}):
+            scores = Path(args.score_file.format(n=args.n, d=args.d))
+            in_child(f"synthetic_score({str(scores)!r}, {str(path)!r})")
+            params.setdefault(name, {})["score"] = f"file:{scores}"
     rows = []
     print(f"n={args.n} d={args.d} k={args.k} matrix {matrix_bytes / 2**30:.2f} GiB (memory-mapped {path})")
     print(f"{'selector':<22} {'seconds':>8} {'peak GiB':>9} {'x matrix':>9}  verdict")

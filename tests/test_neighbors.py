@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vlprune.errors import ConfigError
-from vlprune.select.neighbors import kmeans, nearest_neighbors
+from vlprune.select.neighbors import kmeans, listwise_neighbors, nearest_neighbors
 
 
 def _blobs(n_per=60, centres=((0, 0), (10, 0), (0, 10)), seed=0):
@@ -58,3 +58,31 @@ def test_bad_arguments():
         kmeans(np.zeros((3, 2)), 1, metric="dot")
     with pytest.raises(ConfigError, match="clusters"):
         kmeans(np.zeros((3, 2)), 4)
+
+
+@pytest.mark.parametrize("metric", ["l2", "cosine"])
+def test_listwise_search_recalls_the_exact_neighbours(metric):
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(30, 16))
+    X = (centres[rng.integers(0, 30, 3000)] + 0.3 * rng.normal(size=(3000, 16))).astype(np.float32)
+    _, exact_i = nearest_neighbors(X, 10, metric=metric, exact=True)
+    values, indices = listwise_neighbors(X, 10, metric=metric, nprobe=8, seed=1)
+    again = listwise_neighbors(X, 10, metric=metric, nprobe=8, seed=1)
+    assert np.array_equal(indices, again[1]) and np.array_equal(values, again[0])
+    assert (indices != np.arange(3000)[:, None]).all()
+    recall = (indices[:, :, None] == exact_i[:, None, :]).any(axis=2).mean()
+    assert recall > 0.95
+    # nearest first, and the values are the exact ones for what was found
+    assert (np.diff(values, axis=1) >= 0).all() if metric == "l2" else (np.diff(values, axis=1) <= 0).all()
+    Y = X / np.linalg.norm(X, axis=1, keepdims=True) if metric == "cosine" else X
+    found = Y[indices]
+    direct = np.einsum("ijk,ik->ij", found, Y) if metric == "cosine" else np.linalg.norm(found - Y[:, None], axis=2)
+    np.testing.assert_allclose(values, direct, rtol=1e-4, atol=1e-4)
+
+
+def test_listwise_search_probing_every_list_is_exact():
+    X = np.random.default_rng(3).normal(size=(400, 6)).astype(np.float32)
+    exact_v, exact_i = nearest_neighbors(X, 5, metric="l2", exact=True)
+    values, indices = listwise_neighbors(X, 5, metric="l2", nprobe=20, lists=20)
+    np.testing.assert_allclose(values, exact_v, rtol=1e-4, atol=1e-4)
+    assert (indices == exact_i).mean() > 0.99  # ties aside

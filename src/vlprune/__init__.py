@@ -34,6 +34,9 @@ _EXPORTS = {
     "TopicCoverageSelector": "vlprune.select.rules",
     "DifficultySelector": "vlprune.select.rules",
     "FarthestPointSelector": "vlprune.select.farthest_point",
+    "FacilityLocationSelector": "vlprune.select.facility_location",
+    "CCSSelector": "vlprune.select.ccs",
+    "D2PruningSelector": "vlprune.select.d2_pruning",
     "SubsetManifest": "vlprune.data.subset",
     "Embedder": "vlprune.embed.base",
     "get_embedder": "vlprune.embed.spec",
@@ -52,12 +55,15 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "CCSSelector",
     "CLIPEmbedder",
     "ConfigError",
+    "D2PruningSelector",
     "DataError",
     "DatasetRef",
     "DifficultySelector",
     "Embedder",
+    "FacilityLocationSelector",
     "FarthestPointSelector",
     "HandRuleSelector",
     "ImageFirstSelector",
@@ -107,6 +113,9 @@ if TYPE_CHECKING:
     from vlprune.embed.spec import get_embedder
     from vlprune.errors import ConfigError, DataError, VlpruneError
     from vlprune.select.base import Selection, Selector, get_selector, register_selector
+    from vlprune.select.ccs import CCSSelector
+    from vlprune.select.d2_pruning import D2PruningSelector
+    from vlprune.select.facility_location import FacilityLocationSelector
     from vlprune.select.farthest_point import FarthestPointSelector
     from vlprune.select.random import RandomSelector
     from vlprune.select.rules import (

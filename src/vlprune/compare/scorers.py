@@ -7,7 +7,8 @@
   text-only baselines) and of each choice; a bilinear classifier ``score(q, c) = c.W q + b.c``
   trained on the subset with softmax cross-entropy over the choices, by minibatch Adam whose
   minibatch order is drawn from the cell's seed (the seed-to-seed training noise a real
-  trainer has). Seconds per cell on a CPU. It measures how well a subset teaches the
+  trainer has); the model core, :class:`vlprune.select.proxy.BilinearProbe`, is shared with
+  the model-based difficulty scores ``el2n`` / ``loss`` / ``margin``. Seconds per cell on a CPU. It measures how well a subset teaches the
   *task*, not how a vision-language model trains; every output labels it a proxy.
 
 Scorers are :class:`~vlprune.params.Configurable`: typed constructor parameters, checked by
@@ -18,19 +19,19 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
 
-from vlprune.data.pool import DatasetRef, Pool, records_to_table
+from vlprune.data.pool import Pool
 from vlprune.data.schema import TEXT_FIELDS
 from vlprune.errors import ConfigError
 from vlprune.numeric import l2_normalise
 from vlprune.params import Configurable, Range, make_rng
 from vlprune.registry import Registry
+from vlprune.select.proxy import BilinearProbe, choice_arrays, text_pool, torch_threads
 
 scorers: Registry[type[Scorer]] = Registry("scorer", builtin_modules=[], entry_point_group="vlprune.scorers")
 
@@ -73,13 +74,6 @@ class Scorer(Configurable, ABC):
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "proxy": self.is_proxy, "params": self.json_params()}
-
-
-def _text_pool(texts: Sequence[str]) -> Pool:
-    """Wrap free texts as a pool (one record per text) so that any Embedder can embed them."""
-    records = [{"id": str(i), "split": "train", "question": t, "choices": [], "answer": -1,
-                "image_path": ""} for i, t in enumerate(texts)]
-    return Pool(records_to_table(records), DatasetRef("texts", None, None))
 
 
 @scorers.register("probe")
@@ -150,7 +144,7 @@ class ProbeScorer(Scorer):
         fields = list(self.context_fields)
         contexts = [*train_pool.texts(fields), *test_pool.texts(fields)]
         choice_texts = sorted({c for pool in (train_pool, test_pool) for cs in pool.table["choices"] for c in cs})
-        vectors = cached_embed(self.embedder, _text_pool(contexts + choice_texts))
+        vectors = cached_embed(self.embedder, text_pool(contexts + choice_texts))
         vectors = l2_normalise(vectors)
         n_train = len(train_pool)
         choice_index = {c: i for i, c in enumerate(choice_texts)}
@@ -166,75 +160,32 @@ class ProbeScorer(Scorer):
         # machine) belong to this shared preparation, not to the first cell's cost.
         self._score(train_pool, np.arange(min(2, n_train)), test_pool, 0, epochs=1)
 
-    def _tensors(self, pool: Pool, q: np.ndarray, positions: np.ndarray):
-        import torch
-
-        index = self._prepared["choice_index"]
-        rows = pool.table.iloc[positions]
-        width = max(2, max(len(cs) for cs in rows["choices"]))
-        ids = np.zeros((len(rows), width), dtype=np.int64)
-        mask = np.zeros((len(rows), width), dtype=bool)
-        for r, cs in enumerate(rows["choices"]):
-            ids[r, :len(cs)] = [index[c] for c in cs]
-            mask[r, :len(cs)] = True
-        return (torch.from_numpy(q[positions]), torch.from_numpy(ids), torch.from_numpy(mask),
-                torch.from_numpy(rows["answer"].to_numpy(dtype=np.int64, copy=True)))
+    def _arrays(self, pool: Pool, q: np.ndarray, positions: np.ndarray):
+        ids, mask, answer = choice_arrays(pool, positions, self._prepared["choice_index"])
+        return q[positions], ids, mask, answer
 
     def score(self, train_pool, positions, test_pool, *, seed, workdir):
-        import torch
-
         self.validate()
-        # The matrices are small: one thread is as fast and does not fight other processes
-        # for cores (thread oversubscription made this 5x slower on a busy 2-core machine).
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with torch_threads(1):
             return self._score(train_pool, positions, test_pool, seed)
-        finally:
-            torch.set_num_threads(threads)
 
     def _score(self, train_pool, positions, test_pool, seed, *, epochs: int | None = None):
-        import torch
-
         started = time.perf_counter()
         epochs = self.epochs if epochs is None else epochs
         self.prepare(train_pool, test_pool)
         positions = np.asarray(positions, dtype=np.int64)
         if len(positions) == 0:
             raise ConfigError("the probe scorer needs at least one training example")
-        choices = torch.from_numpy(self._prepared["choices"])
-        q, ids, mask, answer = self._tensors(train_pool, self._prepared["train_q"], positions)
-        dq, dc = q.shape[1], choices.shape[1]
         # Zero initialisation: the seed enters through the minibatch order only (a generator
         # of its own, never torch's global one), so a cell is reproducible from its seed.
-        W = torch.zeros(dc, dq, requires_grad=True)
-        b = torch.zeros(dc, requires_grad=True)
-        opt = torch.optim.Adam([W, b], lr=self.lr, weight_decay=self.weight_decay)
-        rng = make_rng(seed)
-        n = len(positions)
-
-        def logits(q, ids, mask):
-            c = choices[ids]                                  # (m, width, dc)
-            s = (c @ (q @ W.T + b).unsqueeze(2)).squeeze(2)   # c.(W q + b), one matmul each
-            return s.masked_fill(~mask, float("-inf"))
-
-        for _ in range(epochs):
-            order = rng.permutation(n) if self.batches > 1 else np.arange(n)
-            for batch in np.array_split(order, min(self.batches, n)):
-                idx = torch.from_numpy(batch)
-                opt.zero_grad()
-                loss = torch.nn.functional.cross_entropy(logits(q[idx], ids[idx], mask[idx]), answer[idx])
-                loss.backward()
-                opt.step()
-        with torch.no_grad():
-            train_loss = float(torch.nn.functional.cross_entropy(logits(q, ids, mask), answer))
-        all_test = np.arange(len(test_pool))
-        tq, tids, tmask, tanswer = self._tensors(test_pool, self._prepared["test_q"], all_test)
-        with torch.no_grad():
-            pred = logits(tq, tids, tmask).argmax(dim=1).numpy()
-        correct = pred == tanswer.numpy()
+        probe = BilinearProbe(epochs=epochs, lr=self.lr, weight_decay=self.weight_decay, batches=self.batches)
+        probe.fit(*self._arrays(train_pool, self._prepared["train_q"], positions), self._prepared["choices"],
+                  rng=make_rng(seed))
+        tq, tids, tmask, tanswer = self._arrays(test_pool, self._prepared["test_q"], np.arange(len(test_pool)))
+        pred = probe.predict(tq, tids, tmask)
+        correct = pred == tanswer
         return ScoreResult(pred, correct, len(positions), float(epochs), time.perf_counter() - started,
-                           {"final_train_loss": train_loss})
+                           {"final_train_loss": probe.final_loss_})
 
 
 @scorers.register("llava")

@@ -27,6 +27,9 @@ selectors: Registry[type[Selector]] = Registry(
         "vlprune.select.stratified",
         "vlprune.select.rules",
         "vlprune.select.farthest_point",
+        "vlprune.select.facility_location",
+        "vlprune.select.ccs",
+        "vlprune.select.d2_pruning",
     ],
     entry_point_group="vlprune.selectors",
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -151,9 +152,12 @@ def nearest_neighbors(X: np.ndarray, n_neighbors: int, *, metric: Metric = "cosi
     indices)``, each (n, n_neighbors), nearest first. For ``cosine`` the first array holds
     cosine similarities; for ``l2`` Euclidean distances. A row is never its own neighbour.
 
-    ``exact`` (default: when n <= :data:`EXACT_MAX_ROWS`) searches every row; otherwise an
-    inverted-file index with 8-bit codes (about sqrt(n) lists, ``nprobe`` searched), trained
-    on a seeded sample: approximate, a quarter of the matrix in memory, minutes at 665k.
+    ``exact`` (default: when n <= :data:`EXACT_MAX_ROWS`) searches every row (faiss's flat
+    index). Otherwise an inverted file searched list by list with matrix products
+    (:func:`listwise_neighbors`): the rows are split into about ``sqrt(n * nprobe)``
+    k-means lists (trained on a seeded sample), each row is compared with the members of
+    its ``nprobe`` nearest lists, exactly (float32), and no copy of the matrix is made.
+    Approximate: a neighbour in a list that was not probed is missed.
 
     Example:
         >>> X = np.array([[0.0, 1], [0, 2], [5, 0], [6, 0]])
@@ -167,20 +171,10 @@ def nearest_neighbors(X: np.ndarray, n_neighbors: int, *, metric: Metric = "cosi
     faiss = faiss_module()
     exact = n <= EXACT_MAX_ROWS if exact is None else exact
     inner = metric == "cosine"
+    if not exact:
+        return listwise_neighbors(X, n_neighbors, metric=metric, seed=seed, nprobe=nprobe, threads=threads)
     with faiss_threads(threads):
-        if exact:
-            index = faiss.IndexFlatIP(d) if inner else faiss.IndexFlatL2(d)
-        else:
-            lists = int(max(16, min(np.sqrt(n), n // 39)))
-            quantizer = faiss.IndexFlatIP(d) if inner else faiss.IndexFlatL2(d)
-            index = faiss.IndexIVFScalarQuantizer(
-                quantizer, d, lists, faiss.ScalarQuantizer.QT_8bit,
-                faiss.METRIC_INNER_PRODUCT if inner else faiss.METRIC_L2)
-            sample = np.sort(np.random.default_rng(seed).choice(n, min(n, 64 * lists), replace=False))
-            train = np.ascontiguousarray(X[sample], dtype=np.float32)
-            index.train(l2_normalise(train, out=train) if inner else train)
-            del train
-            index.nprobe = min(nprobe, lists)
+        index = faiss.IndexFlatIP(d) if inner else faiss.IndexFlatL2(d)
         for start in range(0, n, BLOCK_ROWS):
             index.add(rows_float32(X, start, min(n, start + BLOCK_ROWS), metric))
         values = np.empty((n, n_neighbors), dtype=np.float32)
@@ -192,6 +186,144 @@ def nearest_neighbors(X: np.ndarray, n_neighbors: int, *, metric: Metric = "cosi
     if not inner:
         values = np.sqrt(np.maximum(values, 0))
     return values, indices
+
+
+#: Similarities computed at once when a list is searched (queries x members: 64 MB of float32).
+LIST_BLOCK = 1 << 24
+
+
+def listwise_neighbors(X: np.ndarray, n_neighbors: int, *, metric: Metric = "cosine", seed: int = 0,
+                       nprobe: int = 16, lists: int | None = None, threads: int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate nearest neighbours by an inverted file searched list by list (see
+    :func:`nearest_neighbors`, which returns the same kind of result).
+
+    1. ``lists`` centroids (default ``sqrt(n * nprobe)``, which balances the cost of
+       assigning rows to lists against the cost of searching them) by faiss's k-means on a
+       seeded sample of 16 rows per centroid (random start: a partition, not a clustering,
+       is all the index needs); every row joins the list of its nearest centroid and probes
+       the lists of its ``nprobe`` nearest centroids;
+    2. for every list, the rows that probe it against its members, as one matrix product
+       per block of rows, folded into each row's best ``n_neighbors`` so far.
+
+    Cost: about ``n * lists + n^2 * nprobe / lists`` dot products of length d, in BLAS
+    (recall@10 at 50,000 clustered rows of 384: 0.95 at nprobe 4, 0.99 at 8); memory: the
+    results, the probe lists (n * nprobe) and one block per worker, never a copy of the
+    matrix. ``threads`` workers (default: the usable cores) each take every ``threads``-th
+    row, so none writes another's results.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.r_[rng.normal(size=(300, 8)), rng.normal(size=(300, 8)) + 6]
+        >>> _, found = listwise_neighbors(X, 5, metric="l2", nprobe=4)
+        >>> bool(((found < 300) == (np.arange(600) < 300)[:, None]).all())   # never across the blobs
+        True
+    """
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    check_metric(metric)
+    faiss = faiss_module()
+    n, d = X.shape
+    inner = metric == "cosine"
+    if lists is None:
+        lists = int(np.sqrt(n * nprobe))
+    lists = int(min(max(lists, 1), n))
+    nprobe = int(min(max(nprobe, 1), lists))
+    keep = n_neighbors + 1  # a row finds itself in its own list
+    rng = np.random.default_rng(seed)
+    with faiss_threads(threads):
+        sample = np.sort(rng.choice(n, min(n, 16 * lists), replace=False))
+        train = np.ascontiguousarray(X[sample], dtype=np.float32)
+        if inner:
+            l2_normalise(train, out=train)
+        km = faiss.Kmeans(d, lists, niter=10, seed=int(seed), spherical=inner, verbose=False,
+                          min_points_per_centroid=1, max_points_per_centroid=16)
+        km.train(train)
+        del train
+        quantizer = faiss.IndexFlatIP(d) if inner else faiss.IndexFlatL2(d)
+        quantizer.add(km.centroids)
+        probes = np.empty((n, nprobe), dtype=np.int32)
+        norms = np.empty(n, dtype=np.float32)  # squared norms of the rows as they are
+        for start in range(0, n, BLOCK_ROWS):
+            stop = min(n, start + BLOCK_ROWS)
+            block = np.array(X[start:stop], dtype=np.float32)  # a copy: normalised in place
+            norms[start:stop] = np.einsum("ij,ij->i", block, block)
+            if inner:
+                l2_normalise(block, out=block)
+            probes[start:stop] = quantizer.search(block, nprobe)[1]
+        del quantizer
+    # Members of each list (a row's own list is its nearest centroid's), and who probes it.
+    own = np.argsort(probes[:, 0], kind="stable")
+    own_ptr = np.searchsorted(probes[own, 0], np.arange(lists + 1))
+    flat = probes.ravel()
+    probing = np.argsort(flat, kind="stable")
+    probe_ptr = np.searchsorted(flat[probing], np.arange(lists + 1))
+    probing //= nprobe  # the probing rows, grouped by list, ascending within each
+    del probes, flat
+    values = np.full((n, keep), -np.inf, dtype=np.float32)  # similarity, or minus squared distance
+    indices = np.full((n, keep), -1, dtype=np.int64)
+    # cosine: dividing by the members' norms ranks a row's candidates (its own norm scales them all)
+    inverse = 1 / np.sqrt(np.maximum(norms, 1e-24)) if inner else None
+    workers = max(1, threads or len(os.sched_getaffinity(0)))
+
+    def search(worker: int) -> None:
+        for lst in range(lists):
+            members = own[own_ptr[lst]:own_ptr[lst + 1]]
+            queries = probing[probe_ptr[lst]:probe_ptr[lst + 1]]
+            if workers > 1:
+                queries = queries[queries % workers == worker]
+            if not len(members) or not len(queries):
+                continue
+            C = np.ascontiguousarray(X[members], dtype=np.float32)
+            step = max(1, LIST_BLOCK // len(members))
+            for q0 in range(0, len(queries), step):
+                rows = queries[q0:q0 + step]
+                S = np.ascontiguousarray(X[rows], dtype=np.float32) @ C.T
+                if inner:
+                    S *= inverse[members]
+                else:  # -|q - c|^2, so that larger is nearer for both metrics
+                    S *= 2
+                    S -= norms[rows, None]
+                    S -= norms[None, members]
+                _fold(values, indices, rows, S, members, keep)
+
+    # One BLAS thread per worker: OpenBLAS's threads spin while they wait, which made these
+    # many small products 5x slower on a machine shared with other processes.
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        list(pool.map(search, range(workers)))
+    if inner:
+        values *= inverse[:, None]
+    # Nearest first (ties by position), then each row's own entry dropped.
+    order = _row_order(values, indices)
+    values = np.take_along_axis(values, order, axis=1)
+    indices = np.take_along_axis(indices, order, axis=1)
+    values, indices = _drop_self(values, indices, np.arange(n), n_neighbors)
+    if not inner:
+        values = np.sqrt(np.maximum(-values, 0))
+    return values, indices
+
+
+def _fold(values: np.ndarray, indices: np.ndarray, rows: np.ndarray, S: np.ndarray, members: np.ndarray,
+          keep: int) -> None:
+    """Fold the similarities ``S`` (rows x members) into the rows' best ``keep`` so far."""
+    if S.shape[1] > keep:
+        top = np.argpartition(S, -keep, axis=1)[:, -keep:]
+        S = np.take_along_axis(S, top, axis=1)
+        found = members[top]
+    else:
+        found = np.broadcast_to(members, S.shape)
+    both_v = np.concatenate([values[rows], S], axis=1)
+    both_i = np.concatenate([indices[rows], found], axis=1)
+    top = np.argpartition(both_v, -keep, axis=1)[:, -keep:]
+    values[rows] = np.take_along_axis(both_v, top, axis=1)
+    indices[rows] = np.take_along_axis(both_i, top, axis=1)
+
+
+def _row_order(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Each row's entries by value, largest first, ties by position; unfilled (-1) last."""
+    by_index = np.argsort(np.where(indices < 0, np.iinfo(np.int64).max, indices), axis=1, kind="stable")
+    by_value = np.argsort(-np.take_along_axis(values, by_index, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(by_index, by_value, axis=1)
 
 
 def _drop_self(values: np.ndarray, indices: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,25 +27,22 @@ key, O(n log n).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from vlprune.errors import ConfigError
 from vlprune.select.base import Selector, register_selector
-
-log = logging.getLogger("vlprune")
+from vlprune.select.scores import ScoreSpec, check_score_spec, compute_scores
 
 RULES = ("image-first", "topic-coverage", "difficulty")
-DifficultyScore = str | Callable[[Any], np.ndarray]
 
 
 def default_difficulty(pool) -> np.ndarray:
     """Difficulty in [0, 1]: the mean of grade / 12, (choices - 2) / 3 and solution length
     (words / 100, capped at 1). A record whose grade or solution is unknown has the mean of
-    the terms it knows (choices are always known): an unknown grade is not grade 0.
+    the terms it knows (choices are always known): an unknown grade is not grade 0. (The
+    ``default`` difficulty score, :class:`vlprune.select.scores.DefaultScore`.)
 
     Example:
         >>> from vlprune import load_pool
@@ -53,50 +50,13 @@ def default_difficulty(pool) -> np.ndarray:
         >>> bool(((d >= 0) & (d <= 1)).all())
         True
     """
-    t = pool.table
-    grade_known, solution_known = pool.known("grade"), pool.known("solution")
-    grade = t["grade"].astype("Float64").fillna(0).to_numpy(dtype=float).clip(0, 12) / 12
-    n_choices = t["choices"].map(len).to_numpy(dtype=float)
-    choices = ((n_choices - 2) / 3).clip(0, 1)
-    words = np.array([len(v.split()) if isinstance(v, str) else 0 for v in t["solution"]], dtype=float)
-    unknown = {name: int((~known).sum()) for name, known in (("grade", grade_known),
-                                                             ("solution", solution_known)) if not known.all()}
-    if unknown:
-        log.info("difficulty: %s unknown for %s of %d records; their difficulty is the mean of the "
-                 "terms they know", " / ".join(unknown), " / ".join(map(str, unknown.values())), len(pool))
-    # Summed in the same order as when every term is known, so that pools without unknowns
-    # get bit-identical scores (and selections).
-    total = np.where(grade_known, grade, 0.0) + choices + np.where(solution_known, (words / 100).clip(0, 1), 0.0)
-    return total / (1 + grade_known.astype(float) + solution_known.astype(float))
+    return compute_scores("default", pool)
 
 
-def difficulty_scores(pool, score: DifficultyScore) -> np.ndarray:
-    """Evaluate a difficulty spec: ``"default"``, a numeric column name, or a callable(pool)."""
-    if callable(score):
-        values = np.asarray(score(pool), dtype=float)
-    elif score == "default":
-        values = default_difficulty(pool)
-    else:
-        import pandas as pd
-
-        column = pool.column(score, needed_by=f"difficulty score {score!r}")
-        if not pd.api.types.is_numeric_dtype(column):
-            raise ConfigError(f"difficulty score column {score!r} must be numeric, "
-                              f"it holds {column.dtype} values")
-        values = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        known = pool.known(score) & ~np.isnan(values)
-        if not known.all():
-            # Unknown is a value of its own, ranked below every known one: never a real grade.
-            floor = values[known].min() - 1 if known.any() else 0.0
-            log.info("difficulty: score %r is unknown for %d of %d records; they rank below every "
-                     "known value", score, int((~known).sum()), len(pool))
-            values = np.where(known, values, floor)
-    if values.shape != (len(pool),):
-        raise ConfigError(f"difficulty score must give one number per record ({len(pool)}), "
-                          f"got shape {values.shape}")
-    if not np.isfinite(values).all():
-        raise ConfigError("difficulty score has NaN or infinite values")
-    return values
+def difficulty_scores(pool, score: ScoreSpec) -> np.ndarray:
+    """Evaluate a difficulty spec (:func:`vlprune.select.scores.get_score`): ``"default"``,
+    a registered score (``el2n``), ``file:PATH``, a numeric column name, or a callable(pool)."""
+    return compute_scores(score, pool)
 
 
 def _percentile(values: np.ndarray) -> np.ndarray:
@@ -118,9 +78,12 @@ class HandRuleSelector(Selector):
         by: the field ``topic-coverage`` covers (``subject``, ``topic``, ``category``,
             ``skill``, or any other field). Records whose value is unknown count as one value
             of their own, ``(unknown)``, covered like the others.
-        score: the difficulty score: ``"default"`` (:func:`default_difficulty`), the name
-            of a numeric column (unknown values rank below every known one), or a callable
-            taking the pool and returning one number per record.
+        score: the difficulty score, a spec of :func:`vlprune.select.scores.get_score`:
+            ``"default"`` (:func:`default_difficulty`), a registered score (``el2n``,
+            ``loss``, ``margin``: a proxy model's, see :mod:`vlprune.select.proxy`),
+            ``file:PATH`` (per-id scores computed elsewhere), the name of a numeric column
+            (unknown values rank below every known one), or a callable taking the pool and
+            returning one number per record.
 
     Example:
         >>> from vlprune import HandRuleSelector, load_pool
@@ -137,7 +100,7 @@ class HandRuleSelector(Selector):
         rules: Sequence[str] = ("topic-coverage", "image-first", "difficulty"),
         weights: Sequence[float] | None = None,
         by: str = "skill",
-        score: DifficultyScore = "default",
+        score: ScoreSpec = "default",
     ) -> None:
         self.rules = rules
         self.weights = weights
@@ -162,6 +125,11 @@ class HandRuleSelector(Selector):
         if any(w < 0 or not np.isfinite(w) for w in weights):
             raise ConfigError(f"weights must be non-negative numbers, got {weights}")
         return rules, weights
+
+    def _validate(self) -> None:
+        rules, _ = self._check()
+        if "difficulty" in rules:
+            check_score_spec(self.score)  # an unknown score or a missing file fails before any work
 
     def _select(self, pool, k, rng):
         rules, weights = self._check()
@@ -251,7 +219,8 @@ class TopicCoverageSelector(HandRuleSelector):
 
 @register_selector("difficulty")
 class DifficultySelector(HandRuleSelector):
-    """The k hardest records by ``score`` (ties at random).
+    """The k hardest records by ``score`` (ties at random); the selection order is hardest
+    first. ``score`` is any difficulty score spec (see :class:`HandRuleSelector`).
 
     Example:
         >>> from vlprune import DifficultySelector, load_pool
@@ -261,5 +230,5 @@ class DifficultySelector(HandRuleSelector):
         True
     """
 
-    def __init__(self, score: DifficultyScore = "default") -> None:
+    def __init__(self, score: ScoreSpec = "default") -> None:
         super().__init__(rules=("difficulty",), score=score)
