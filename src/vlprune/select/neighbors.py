@@ -18,6 +18,7 @@ is first imported (``OMP_WAIT_POLICY``, unless the user has set it).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ EXACT_MAX_ROWS = 60_000
 def faiss_module() -> Any:
     """faiss, imported with OpenMP's passive wait policy (see the module docstring)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # faiss's loader logs which CPU build it loads at INFO, which the CLI would print.
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     import faiss
 
     return faiss
@@ -119,7 +122,10 @@ def kmeans(X: np.ndarray, n_clusters: int, *, seed: int = 0, metric: Metric = "l
         train = l2_normalise(train, out=train)
     with faiss_threads(threads):
         km = faiss.Kmeans(d, n_clusters, niter=niter, seed=int(seed), spherical=metric == "cosine",
-                          max_points_per_centroid=max_points_per_centroid, verbose=False)
+                          max_points_per_centroid=max_points_per_centroid, verbose=False,
+                          # only the threshold of a warning faiss prints to stderr (fewer than
+                          # 39 rows per centroid), which small pools always trigger
+                          min_points_per_centroid=1)
         start = None
         if init == "k-means++":
             start = kmeans_plusplus(train, n_clusters, np.random.default_rng([int(seed), 1]))
