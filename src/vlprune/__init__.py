@@ -34,6 +34,11 @@ _EXPORTS = {
     "TopicCoverageSelector": "vlprune.select.rules",
     "DifficultySelector": "vlprune.select.rules",
     "FarthestPointSelector": "vlprune.select.farthest_point",
+    "TypicalitySelector": "vlprune.select.typicality",
+    "PrototypesSelector": "vlprune.select.prototypes",
+    "SemDeDupSelector": "vlprune.select.semdedup",
+    "ClusterBalancedSelector": "vlprune.select.cluster_balanced",
+    "PerGroupSelector": "vlprune.select.per_group",
     "SubsetManifest": "vlprune.data.subset",
     "Embedder": "vlprune.embed.base",
     "get_embedder": "vlprune.embed.spec",
@@ -53,6 +58,7 @@ _EXPORTS = {
 
 __all__ = [
     "CLIPEmbedder",
+    "ClusterBalancedSelector",
     "ConfigError",
     "DataError",
     "DatasetRef",
@@ -64,15 +70,19 @@ __all__ = [
     "JointEmbedder",
     "LlavaEmbedder",
     "MiniLMEmbedder",
+    "PerGroupSelector",
     "Pool",
+    "PrototypesSelector",
     "RandomSelector",
     "Selection",
     "Selector",
+    "SemDeDupSelector",
     "StratifiedSelector",
     "SubsetManifest",
     "TopicCoverageSelector",
     "TrainConfig",
     "TrainResult",
+    "TypicalitySelector",
     "VlpruneError",
     "__version__",
     "cached_embed",
@@ -107,7 +117,10 @@ if TYPE_CHECKING:
     from vlprune.embed.spec import get_embedder
     from vlprune.errors import ConfigError, DataError, VlpruneError
     from vlprune.select.base import Selection, Selector, get_selector, register_selector
+    from vlprune.select.cluster_balanced import ClusterBalancedSelector
     from vlprune.select.farthest_point import FarthestPointSelector
+    from vlprune.select.per_group import PerGroupSelector
+    from vlprune.select.prototypes import PrototypesSelector
     from vlprune.select.random import RandomSelector
     from vlprune.select.rules import (
         DifficultySelector,
@@ -115,6 +128,8 @@ if TYPE_CHECKING:
         ImageFirstSelector,
         TopicCoverageSelector,
     )
+    from vlprune.select.semdedup import SemDeDupSelector
     from vlprune.select.stratified import StratifiedSelector
+    from vlprune.select.typicality import TypicalitySelector
     from vlprune.train.config import TrainConfig
     from vlprune.train.recipe import TrainResult, evaluate

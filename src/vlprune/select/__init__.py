@@ -1,7 +1,10 @@
 """Selectors: pick k records of a pool. One protocol (:class:`Selector`), one registry."""
 
 from vlprune.select.base import Selection, Selector, get_selector, register_selector, selectors
+from vlprune.select.cluster_balanced import ClusterBalancedSelector
 from vlprune.select.farthest_point import FarthestPointSelector
+from vlprune.select.per_group import PerGroupSelector
+from vlprune.select.prototypes import PrototypesSelector
 from vlprune.select.random import RandomSelector
 from vlprune.select.rules import (
     DifficultySelector,
@@ -9,18 +12,25 @@ from vlprune.select.rules import (
     ImageFirstSelector,
     TopicCoverageSelector,
 )
+from vlprune.select.semdedup import SemDeDupSelector
 from vlprune.select.stratified import StratifiedSelector
+from vlprune.select.typicality import TypicalitySelector
 
 __all__ = [
+    "ClusterBalancedSelector",
     "DifficultySelector",
     "FarthestPointSelector",
     "HandRuleSelector",
     "ImageFirstSelector",
+    "PerGroupSelector",
+    "PrototypesSelector",
     "RandomSelector",
     "Selection",
     "Selector",
+    "SemDeDupSelector",
     "StratifiedSelector",
     "TopicCoverageSelector",
+    "TypicalitySelector",
     "get_selector",
     "register_selector",
     "selectors",

@@ -27,6 +27,11 @@ selectors: Registry[type[Selector]] = Registry(
         "vlprune.select.stratified",
         "vlprune.select.rules",
         "vlprune.select.farthest_point",
+        "vlprune.select.typicality",
+        "vlprune.select.prototypes",
+        "vlprune.select.semdedup",
+        "vlprune.select.cluster_balanced",
+        "vlprune.select.per_group",
     ],
     entry_point_group="vlprune.selectors",
 )
