@@ -13,8 +13,9 @@ quoting (``hand-rules:weights=2,1,1,by=topic``). In Python the parameter may als
 
 :func:`select_rows` runs an inner selector on a subset of the rows. An embedding-based inner
 selector (one with an ``embedder`` parameter) reads the wrapper's embedding rows, so the
-pool is embedded once, by the wrapper's ``embedder``; a selector that reads record fields
-gets the sub-pool; any other gets the embedding rows when there are some, else the sub-pool.
+pool is embedded once, by the wrapper's ``embedder``; any other gets the sub-pool, or, when
+the wrapper was given a bare array, an array of the rows with no columns (it reads neither
+fields nor vectors: ``random``), never a copy of the matrix.
 """
 
 from __future__ import annotations
@@ -99,12 +100,13 @@ def select_rows(selector: Selector, data: Pool | np.ndarray, X: np.ndarray | Non
         sub: Any = np.asarray(X[rows])
         if not (sub != sub[0]).any():
             return np.random.default_rng(seed).choice(rows, size=q, replace=False), None
-    elif selector.requires_pool or X is None:
-        if isinstance(data, np.ndarray):
-            raise ConfigError(f"selector {selector.name!r} reads record fields; pass a Pool, not an array")
+    elif not isinstance(data, np.ndarray):
         sub = data.subset(rows)
+    elif selector.requires_pool:
+        raise ConfigError(f"selector {selector.name!r} reads record fields; pass a Pool, not an array")
     else:
-        sub = np.asarray(X[rows])
+        # Neither fields nor embeddings (random): rows without columns, not a copy of X.
+        sub = np.zeros((len(rows), 0), dtype=np.float32)
     selection = selector.select(sub, q, seed=seed)
     return rows[selection.positions], selection
 
