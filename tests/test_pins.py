@@ -19,16 +19,16 @@ K, SEED = 1000, 0
 #: (selector, params) -> (first five ids, sha256 of all ids joined by newlines, 16 hex digits).
 PINS = {
     ("random", ()): (['syn-train-09886', 'syn-train-02472', 'syn-train-05020', 'syn-train-11795', 'syn-train-11564'], "888e08fc00ebf581"),
-    ("stratified", ()): (['syn-train-06249', 'syn-train-00468', 'syn-train-07920', 'syn-train-07238', 'syn-train-07748'], "3a300c08f7f9b61b"),
-    ("image-first", ()): (['syn-train-06138', 'syn-train-09960', 'syn-train-09980', 'syn-train-10201', 'syn-train-00530'], "e268b467d8886dcb"),
-    ("topic-coverage", ()): (['syn-train-09960', 'syn-train-10201', 'syn-train-07082', 'syn-train-06138', 'syn-train-05448'], "60488f1c8fa06d49"),
-    ("difficulty", ()): (['syn-train-06527', 'syn-train-10170', 'syn-train-04979', 'syn-train-00927', 'syn-train-02683'], "d3babcd69812d0fd"),
-    ("hand-rules", ()): (['syn-train-01911', 'syn-train-10561', 'syn-train-08121', 'syn-train-06698', 'syn-train-02057'], "e1928b0f4eaa0ba2"),
-    ("farthest-point", (("embedder", "tfidf"),)): (['syn-train-10825', 'syn-train-03050', 'syn-train-06055', 'syn-train-09406', 'syn-train-02506'], "8c6b8b25954a3cba"),
+    ("stratified", ()): (['syn-train-04333', 'syn-train-04190', 'syn-train-09924', 'syn-train-11695', 'syn-train-10191'], "923bf595c66bcd4c"),
+    ("image-first", ()): (['syn-train-06138', 'syn-train-02305', 'syn-train-00530', 'syn-train-11123', 'syn-train-03587'], "ae2d8e3e4b4e04e2"),
+    ("topic-coverage", ()): (['syn-train-02305', 'syn-train-03587', 'syn-train-06138', 'syn-train-06756', 'syn-train-11123'], "d65611c1da0b9fbe"),
+    ("difficulty", ()): (['syn-train-06413', 'syn-train-07955', 'syn-train-01643', 'syn-train-10105', 'syn-train-01099'], "bcda1485241df1b1"),
+    ("hand-rules", ()): (['syn-train-00782', 'syn-train-03862', 'syn-train-03777', 'syn-train-09938', 'syn-train-08246'], "5ee1c6a34bbae4aa"),
+    ("farthest-point", (("embedder", "tfidf"),)): (['syn-train-10825', 'syn-train-01961', 'syn-train-06186', 'syn-train-09776', 'syn-train-00276'], "64026bbc32afd97b"),
 }
 #: The default embedder (MiniLM + pixels) takes minutes to embed the pool the first time.
 SLOW_PINS = {
-    ("farthest-point", ()): (['syn-train-10825', 'syn-train-10408', 'syn-train-07643', 'syn-train-03770', 'syn-train-05053'], "41ce5717d2815ee4"),
+    ("farthest-point", ()): (['syn-train-10825', 'syn-train-07315', 'syn-train-10194', 'syn-train-10358', 'syn-train-11657'], "f3621f12a5a18bd8"),
 }
 
 

@@ -32,6 +32,18 @@ def _read(root: Path) -> tuple[dict, dict, dict]:
                  for name in ("problems.json", "pid_splits.json", "captions.json"))
 
 
+def _content_digest(root: Path) -> str:
+    """sha256 over the three JSON files and every image's pixels (not its PNG bytes, which
+    depend on the zlib build)."""
+    h = hashlib.sha256()
+    for name in ("problems.json", "pid_splits.json", "captions.json"):
+        h.update((root / name).read_bytes())
+    for p in sorted((root / "images").rglob("image.png")):
+        with Image.open(p) as img:
+            h.update(str(p.relative_to(root)).encode() + np.asarray(img).tobytes())
+    return h.hexdigest()
+
+
 def _tree_digest(root: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under root."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -167,6 +179,16 @@ def test_different_seeds_differ_and_smaller_sizes_are_prefixes(tmp_path: Path) -
     assert all(small[k] == p0[k] for k in small)
 
 
+#: _content_digest of the tiny dataset, seed 0, for the current GENERATOR_VERSION. A change of
+#: the generated data must bump GENERATOR_VERSION (cached copies are keyed by it); then update
+#: both numbers here. Refactors (e.g. of the skill tables) must leave it unchanged.
+PINNED_TINY = (3, "15b1f8cfa1a480358d546090ea5c20e791405b1ab65b90cf67679e9b05d1d563")
+
+
+def test_tiny_dataset_is_pinned_to_the_generator_version(tiny: Path) -> None:
+    assert (GENERATOR_VERSION, _content_digest(tiny)) == PINNED_TINY
+
+
 def test_make_problem_is_a_pure_function_of_its_key() -> None:
     later_first = [gen.make_problem(5, "val", i).problem for i in (9, 3, 7)]
     in_order = {i: gen.make_problem(5, "val", i).problem for i in (3, 7, 9)}
@@ -200,6 +222,23 @@ def test_catalog_breadth() -> None:
     assert 0.35 < sum(w for s, w in zip(SKILLS, WEIGHTS, strict=True) if s.image) < 0.65
     assert abs(WEIGHTS.sum() - 1) < 1e-9 and np.all(np.diff(WEIGHTS) < 0)
     assert WEIGHTS[0] / WEIGHTS[-1] > 100  # long tail
+
+
+def test_skill_tables_are_checked_by_the_builder() -> None:
+    from vlprune.data.synthetic import natural
+    from vlprune.data.synthetic.core import SKILL_COLUMNS, build_skills
+
+    row = dict(natural.SKILL_TABLE[0])
+    assert set(row) <= set(SKILL_COLUMNS) and build_skills("x", [row])[0].subject == "x"
+    assert build_skills("x", [row])[0].max_choices == 5  # the default of a column left out
+    with pytest.raises(RuntimeError, match=r"row 0 \('animal_class'\): unknown columns \['grade'\], missing \['grades'\]"):
+        build_skills("x", [{**{k: v for k, v in row.items() if k != "grades"}, "grade": (1, 3)}])
+    with pytest.raises(RuntimeError, match="grades must satisfy"):
+        build_skills("x", [{**row, "grades": (5, 3)}])
+    with pytest.raises(RuntimeError, match="max_choices must be 2..5"):
+        build_skills("x", [{**row, "max_choices": 6}])
+    with pytest.raises(RuntimeError, match="non-empty text"):
+        build_skills("x", [{**row, "rule": ""}])
 
 
 def test_text_lengths(sample: dict[str, list[gen.MadeProblem]]) -> None:
@@ -282,17 +321,47 @@ def test_near_duplicate_clusters(sample: dict[str, list[gen.MadeProblem]]) -> No
                     for m, r in pairs]) > 0.6
 
 
-def test_splits_never_share_an_exact_problem(sample: dict[str, list[gen.MadeProblem]]) -> None:
-    def key(m: gen.MadeProblem) -> tuple:
-        p = m.problem
-        return p["question"], p["hint"], tuple(p["choices"]), p["answer"], m.picture
+def _twin_key(problem: dict, caption: str | None) -> tuple:
+    """A problem up to choice order and to drawing details its caption leaves out."""
+    p = problem
+    return p["question"], p["hint"], tuple(sorted(p["choices"])), p["choices"][p["answer"]], caption or ""
 
-    train = {key(m) for m in sample["train"]}
-    assert not any(key(m) in train for m in sample["test"])
+
+def test_split_key_ignores_choice_order_and_nothing_a_solver_sees() -> None:
+    key = gen.split_key("Which is red?", "", ["apple", "sky", "grass"], "apple", "A red apple.")
+    assert key == gen.split_key("Which is red?", "", ["grass", "apple", "sky"], "apple", "A red apple.")
+    for other in (gen.split_key("Which is blue?", "", ["apple", "sky", "grass"], "apple", "A red apple."),
+                  gen.split_key("Which is red?", "Look.", ["apple", "sky", "grass"], "apple", "A red apple."),
+                  gen.split_key("Which is red?", "", ["apple", "sky", "leaf"], "apple", "A red apple."),
+                  gen.split_key("Which is red?", "", ["apple", "sky", "grass"], "sky", "A red apple."),
+                  gen.split_key("Which is red?", "", ["apple", "sky", "grass"], "apple", "A red sky.")):
+        assert other != key
+
+
+def test_no_test_problem_has_a_twin_in_train(sample: dict[str, list[gen.MadeProblem]]) -> None:
+    """Generator version 2 keyed splits on the choice order and the drawing call, so 34% of the
+    full test split had a train twin up to choice order; now none may."""
+    train = {_twin_key(m.problem, m.caption) for m in sample["train"]}
+    assert not [m.pid for m in sample["test"] if _twin_key(m.problem, m.caption) in train]
     # ...while the same facts and wordings do recur (the splits share one distribution).
     loose = {(m.skill_key, m.problem["question"], frozenset(m.problem["choices"])) for m in sample["train"]}
     assert np.mean([(m.skill_key, m.problem["question"], frozenset(m.problem["choices"])) in loose
                     for m in sample["test"]]) > 0.2
+
+
+def test_every_split_keeps_the_catalogue_mix(sample: dict[str, list[gen.MadeProblem]]) -> None:
+    """A draft of the wrong split is redrawn with the same skill and grade, so the skill mix is
+    the catalogue's in every split; only plans that own no problem in a split move on."""
+    for split in ("train", "test"):
+        assert np.mean([m.plan > 0 for m in sample[split]]) < 0.01, split
+    def tv(a: list[gen.MadeProblem], b: list[gen.MadeProblem]) -> float:
+        """Total variation distance between the category mixes of two lists of problems."""
+        ca, cb = (collections.Counter(m.problem["category"] for m in x) for x in (a, b))
+        return 0.5 * sum(abs(ca[c] / len(a) - cb[c] / len(b)) for c in ca.keys() | cb.keys())
+
+    train = sample["train"]
+    noise = tv(train[: len(train) // 2], train[len(train) // 2:])  # two halves of one split
+    assert tv(train, sample["test"]) < 1.5 * noise
 
 
 # ---------------------------------------------------------------------------- images are needed
@@ -312,19 +381,22 @@ def test_image_answers_vary_for_identical_text(sample: dict[str, list[gen.MadePr
 
 
 def test_text_alone_does_not_answer_image_problems(sample: dict[str, list[gen.MadeProblem]]) -> None:
-    """A lookup from (question, context, choice set) to the answer seen in train: perfect on text
-    problems whose question determines the answer, chance on image problems."""
-    seen: dict[tuple, collections.Counter] = collections.defaultdict(collections.Counter)
+    """A lookup from (question, context, choice set) to the answer of the other train problems
+    that share them (other clusters only, so variants do not count): near perfect on text
+    problems whose question determines the answer, chance on image problems. (Across splits
+    the lookup finds no twin at all, see test_no_test_problem_has_a_twin_in_train.)"""
+    groups: dict[tuple, list[gen.MadeProblem]] = collections.defaultdict(list)
     for m in sample["train"]:
         p = m.problem
-        seen[(m.skill_key, m.problem["question"], p["hint"], frozenset(p["choices"]))][p["choices"][p["answer"]]] += 1
+        groups[(m.skill_key, p["question"], p["hint"], frozenset(p["choices"]))].append(m)
     hits: dict[bool, list[tuple[bool, float]]] = {True: [], False: []}
-    for m in sample["test"]:
-        p = m.problem
-        key = (m.skill_key, m.problem["question"], p["hint"], frozenset(p["choices"]))
-        if key in seen:
-            guess = seen[key].most_common(1)[0][0]
-            hits[m.image is not None].append((guess == p["choices"][p["answer"]], 1 / len(p["choices"])))
+    for group in groups.values():
+        for m in group:
+            seen = collections.Counter(o.problem["choices"][o.problem["answer"]] for o in group if o.root != m.root)
+            if seen:
+                p = m.problem
+                hits[m.image is not None].append((seen.most_common(1)[0][0] == p["choices"][p["answer"]],
+                                                  1 / len(p["choices"])))
     image_acc, image_chance = np.mean(hits[True], axis=0)
     text_acc, text_chance = np.mean(hits[False], axis=0)
     assert len(hits[True]) > 300 and len(hits[False]) > 30
@@ -349,7 +421,7 @@ def test_captions_state_what_is_needed(skill: str, sample: dict[str, list[gen.Ma
 # ---------------------------------------------------------------------------- full size
 
 @pytest.mark.slow
-def test_full_size_under_a_minute(tmp_path: Path) -> None:
+def test_full_size_under_a_minute_and_leak_free(tmp_path: Path) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     generate_dataset(tmp_path / "full", SIZES["full"], seed=0)
@@ -363,6 +435,9 @@ def test_full_size_under_a_minute(tmp_path: Path) -> None:
     assert 0.4 < n_images / len(problems) < 0.6
     counts = collections.Counter(p["skill"] for p in problems.values() if p["split"] == "train")
     assert min(counts.values()) <= 10 < 500 <= max(counts.values())
+    # The leak check of test_no_test_problem_has_a_twin_in_train, on the full size.
+    train = {_twin_key(p, captions.get(pid)) for pid, p in problems.items() if p["split"] == "train"}
+    assert not [pid for pid in splits["test"] if _twin_key(problems[pid], captions.get(pid)) in train]
     # All the work must fit in a minute of 2 cores; the wall clock is checked only when other
     # processes leave this machine's cores free (it shares them with concurrent jobs).
     assert cpu < 120, f"full-size generation used {cpu:.1f} CPU seconds"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from vlprune.data.synthetic import language, natural, social
-from vlprune.data.synthetic.core import Skill
+from vlprune.data.synthetic.core import Skill, build_skills
 
 #: Skills from most to least frequent.
 RANKING: tuple[str, ...] = (
@@ -33,8 +33,11 @@ ZIPF_A = 3.5
 
 
 def _ordered() -> tuple[Skill, ...]:
-    by_key = {s.key: s for s in (*natural.SKILLS, *social.SKILLS, *language.SKILLS)}
-    if len(by_key) != len(natural.SKILLS) + len(social.SKILLS) + len(language.SKILLS):
+    # The catalogue is data: each subject module holds a table of its skills (a row per skill,
+    # next to the facts its lecture lists), and one builder turns every table into Skills.
+    built = [s for module in (natural, social, language) for s in build_skills(module.SUBJECT, module.SKILL_TABLE)]
+    by_key = {s.key: s for s in built}
+    if len(by_key) != len(built):
         raise RuntimeError("two synthetic skills share a key")
     missing = set(by_key) ^ set(RANKING)
     if missing or len(RANKING) != len(set(RANKING)):

@@ -5,22 +5,23 @@ the correct answer, the distractors, the worked solution and, for image skills, 
 draws the picture plus a caption describing it. The driver (:mod:`.generate`) shuffles the
 choices, adds the skill's lecture and curriculum labels and writes the files.
 
-Randomness comes from two streams that the driver derives from (seed, split, index):
+The driver picks the skill, the grade and the number of choices (the problem's *plan*) from a
+stream of its own; the skill then draws from two streams derived from (seed, split, index):
 
-* ``ctx.r`` (the *content* stream) decides everything that fixes the answer: the skill, the
-  grade, which facts are asked about, the numbers, the picture's content.
+* ``ctx.r`` (the *content* stream) decides everything else that fixes the answer: which facts
+  are asked about, the numbers, the picture's content.
 * ``ctx.s`` (the *surface* stream) decides details that never change the answer: people's
   names, irrelevant place names, small shifts of the picture.
 
-A near-duplicate problem reuses another problem's content stream with its own surface stream and
+A near-duplicate problem reuses another problem's plan and content streams with its own surface stream and
 its own choice order, so it is "the same problem with a name changed and the choices reordered".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -71,6 +72,36 @@ class Skill:
     rule: str
     make: Callable[[Ctx], Item]
     max_choices: int = 5
+
+
+#: The columns of a subject's skill table: every :class:`Skill` field but ``subject``, which the
+#: table's module states once. Columns with a default (``max_choices``) may be left out.
+SKILL_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Skill) if f.name != "subject")
+_REQUIRED = frozenset(f.name for f in fields(Skill) if f.default is MISSING and f.name != "subject")
+
+
+def build_skills(subject: str, table: Sequence[Mapping[str, Any]]) -> list[Skill]:
+    """The skills of one subject from its table (one mapping per skill, keyed by column name).
+
+    The tables in :mod:`.natural`, :mod:`.social` and :mod:`.language` are the whole catalogue;
+    this is the one place that checks them, so a typo in a column name or a grade range fails
+    at import, naming the row, instead of producing odd problems.
+    """
+    skills = []
+    for i, row in enumerate(table):
+        where = f"{subject} skill table, row {i} ({row.get('key', '?')!r})"
+        unknown, missing = set(row) - set(SKILL_COLUMNS), _REQUIRED - set(row)
+        if unknown or missing:
+            raise RuntimeError(f"{where}: unknown columns {sorted(unknown)}, missing {sorted(missing)}")
+        lo, hi = row["grades"]
+        if not 1 <= lo <= hi <= 12:
+            raise RuntimeError(f"{where}: grades must satisfy 1 <= low <= high <= 12, got {row['grades']}")
+        if not 2 <= row.get("max_choices", 5) <= 5 or not isinstance(row["image"], bool) or not callable(row["make"]):
+            raise RuntimeError(f"{where}: max_choices must be 2..5, image a bool and make a function")
+        if not all(isinstance(row[c], str) and row[c] for c in ("key", "topic", "category", "name", "lecture", "rule")):
+            raise RuntimeError(f"{where}: key, topic, category, name, lecture and rule must be non-empty text")
+        skills.append(Skill(subject=subject, **row))
+    return skills
 
 
 class Ctx:

@@ -1,22 +1,30 @@
 """Driver of the SYNTHETIC dataset: makes problems from the catalog and writes the ScienceQA layout.
 
 Problem ``i`` of a split depends only on ``(seed, split, i)``: its random streams are
-``np.random.default_rng([seed, split_code, index, stream, attempt])``. So the output does not
+``np.random.default_rng([seed, split_code, index, stream, *attempts])``. So the output does not
 depend on the number of worker processes, and a smaller dataset is a prefix of a larger one with
 the same seed.
 
+A problem is made in two steps: its *plan* (skill, grade, number of choices) from the plan
+stream, then its content (facts, numbers, picture) from the content stream and its surface
+(names, wording, choice order, picture shift) from the surface stream.
+
 Disjoint splits: the three splits are drawn from the same distribution, so a skill with few
 facts would produce the very same problem in train and in test again and again. To keep splits
-disjoint, as ScienceQA's are, every possible problem (its text, choices in order, answer and
-picture) *belongs* to one split, by a hash of its content: 60% of the hash buckets to train,
-20% to val, 20% to test. A problem is drafted again (next attempt of its random streams) until
-the draft belongs to the split being made. No exact problem can then appear in two splits.
+disjoint, as ScienceQA's are, every possible problem *belongs* to one split, by a hash of its
+:func:`split_key` -- question, hint, the SET of choices, the answer text and the caption, so
+neither the order of the choices nor a drawing detail that the caption omits (positions,
+sizes, a shift) can put the same problem in two splits: 60% of the hash buckets to train, 20%
+to val, 20% to test. A draft that belongs to another split is redrawn with the same plan and
+the next content attempt, so every split keeps the catalogue's skill and grade mix; only a
+plan with no problem of its own in the split (after :data:`_CONTENT_TRIES` attempts) moves on
+to the next plan.
 
 Near-duplicates: with probability :data:`VARIANT_RATE` problem ``i`` is a *variant* of an
-earlier problem ``j`` of the same split (chosen uniformly). A variant reuses the content stream
-of ``j`` (and so of ``j``'s own source), so it asks the same thing with the same answer and
-picture content, but draws its own surface details (names, towns, question wording, a small
-shift of the picture) and its own choice order.
+earlier problem ``j`` of the same split (chosen uniformly). A variant reuses the plan and
+content streams of ``j`` (and so of ``j``'s own source), so it asks the same thing with the
+same answer and picture content, but draws its own surface details (names, towns, question
+wording, a small shift of the picture) and its own choice order.
 """
 
 from __future__ import annotations
@@ -45,14 +53,17 @@ SPLIT_CODES: dict[str, int] = {"train": 0, "val": 1, "test": 2}
 VARIANT_RATE = 0.25
 #: Problems per task handed to a worker process.
 CHUNK = 400
-_META, _CONTENT, _SURFACE = range(3)
+_META, _CONTENT, _SURFACE, _PLAN = range(4)
 _MAX_SOLUTION_WORDS = 60
 #: Content-hash buckets owned by each split (train 60%, val 20%, test 20%, like ScienceQA).
 _BUCKETS = 10
 _OWNER = ("train",) * 6 + ("val",) * 2 + ("test",) * 2
-#: Drafts tried before giving up: a fresh problem practically always finds one of its split
-#: (0.8 ** 100 ~ 1e-10); a variant whose content has too few wordings is made afresh instead.
-_MAX_TRIES = 100
+#: Content attempts per plan: a plan with many possible problems practically always finds one
+#: of its split (0.8 ** 60 ~ 2e-6); one with few (a rare skill at one grade) may own none in a
+#: split and then moves on to the next plan, after at most _MAX_PLANS.
+_CONTENT_TRIES = 60
+_MAX_PLANS = 20
+#: Surface attempts of a variant; one whose content has too few wordings is made afresh instead.
 _MAX_VARIANT_TRIES = 30
 
 
@@ -65,6 +76,17 @@ class MadeProblem:
     root: int  # index of the problem whose content this one shares (itself unless a variant)
     skill_key: str
     picture: str | None  # what the picture shows (its drawing call), before the shift; None without one
+    plan: int = 0  # plan attempt: > 0 when the first plan had no problem of its own in this split
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """Which draft of a problem was accepted: whose plan and content, and which attempts."""
+
+    source: int  # problem whose plan and content streams are used (itself unless a variant)
+    plan: int
+    content: int
+    surface: int
 
 
 @dataclass
@@ -79,8 +101,8 @@ class _Draft:
     owner: str
 
 
-def _rng(seed: int, code: int, index: int, stream: int, attempt: int) -> np.random.Generator:
-    return np.random.default_rng([seed, code, index, stream, attempt])
+def _rng(seed: int, code: int, index: int, stream: int, *attempts: int) -> np.random.Generator:
+    return np.random.default_rng([seed, code, index, stream, *attempts])
 
 
 def n_choices(grade: int, u: float) -> int:
@@ -96,16 +118,36 @@ def _parent(seed: int, code: int, index: int) -> int | None:
     return int(meta.integers(index)) if meta.random() < VARIANT_RATE else None
 
 
-def _draft(seed: int, code: int, index: int, source: int, content_try: int, surface_try: int) -> _Draft:
-    """One candidate for problem ``index``: content from problem ``source``'s stream, surface own."""
-    content = _rng(seed, code, source, _CONTENT, content_try)
-    # Choice order and picture shift come from the surface stream too, after the skill's own draws.
-    surface = _rng(seed, code, index, _SURFACE, surface_try)
+def split_key(question: str, hint: str, choices: list[str], answer: str, caption: str) -> str:
+    """What decides a problem's split: everything a solver sees, except the choice order.
 
-    k = min(int(np.searchsorted(CUMULATIVE, content.random(), side="right")), len(SKILLS) - 1)
+    Two problems with the same key are the same problem to a learner (the picture can differ
+    only in what its caption leaves out), so they always land in the same split.
+    """
+    return json.dumps([question, hint, sorted(choices), answer, caption], ensure_ascii=False)
+
+
+def _owner(key: str) -> str:
+    bucket = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") % _BUCKETS
+    return _OWNER[bucket]
+
+
+@lru_cache(maxsize=4096)  # every content attempt and every variant of a problem reuses its plan
+def _plan(seed: int, code: int, source: int, plan_try: int) -> tuple[Skill, int, int]:
+    """(skill, grade, number of choices) of problem ``source``'s plan attempt ``plan_try``."""
+    plan = _rng(seed, code, source, _PLAN, plan_try)
+    k = min(int(np.searchsorted(CUMULATIVE, plan.random(), side="right")), len(SKILLS) - 1)
     skill = SKILLS[k]
-    grade = int(content.integers(skill.grades[0], skill.grades[1] + 1))
-    n = min(n_choices(grade, float(content.random())), skill.max_choices)
+    grade = int(plan.integers(skill.grades[0], skill.grades[1] + 1))
+    return skill, grade, min(n_choices(grade, float(plan.random())), skill.max_choices)
+
+
+def _draft(seed: int, code: int, index: int, at: _Attempt) -> _Draft:
+    """One candidate for problem ``index``: plan and content from ``at.source``'s streams, surface own."""
+    skill, grade, n = _plan(seed, code, at.source, at.plan)
+    content = _rng(seed, code, at.source, _CONTENT, at.plan, at.content)
+    # Choice order and picture shift come from the surface stream too, after the skill's own draws.
+    surface = _rng(seed, code, index, _SURFACE, at.surface)
     item = skill.make(Ctx(content, surface, grade, n))
 
     options = [item.correct, *item.distractors[: n - 1]]
@@ -119,26 +161,29 @@ def _draft(seed: int, code: int, index: int, source: int, content_try: int, surf
     if item.draw is not None:
         picture = repr((getattr(item.draw, "func", item.draw).__name__, getattr(item.draw, "args", ()),
                         getattr(item.draw, "keywords", {})))
-    key = json.dumps([item.question, item.hint, choices, answer, picture], ensure_ascii=False)
-    bucket = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") % _BUCKETS
-    return _Draft(skill, grade, item, choices, answer, (dx, dy), picture, _OWNER[bucket])
+    caption = item.caption if item.draw is not None else ""
+    owner = _owner(split_key(item.question, item.hint, choices, item.correct, caption))
+    return _Draft(skill, grade, item, choices, answer, (dx, dy), picture, owner)
 
 
 @lru_cache(maxsize=4096)
-def _resolve(seed: int, code: int, index: int) -> tuple[int, int, int]:
-    """(content source, content attempt, surface attempt) of problem ``index``'s accepted draft."""
+def _resolve(seed: int, code: int, index: int) -> _Attempt:
+    """The attempt whose draft problem ``index`` accepted."""
     split = next(s for s, c in SPLIT_CODES.items() if c == code)
     parent = _parent(seed, code, index)
     if parent is not None:
-        source, content_try, _ = _resolve(seed, code, parent)
+        at = _resolve(seed, code, parent)
         for t in range(_MAX_VARIANT_TRIES):
-            if _draft(seed, code, index, source, content_try, t).owner == split:
-                return source, content_try, t
+            variant = _Attempt(at.source, at.plan, at.content, t)
+            if _draft(seed, code, index, variant).owner == split:
+                return variant
         # The shared content has no wording that belongs to this split: make a fresh problem.
-    for t in range(_MAX_TRIES):
-        if _draft(seed, code, index, index, t, t).owner == split:
-            return index, t, t
-    return index, _MAX_TRIES - 1, _MAX_TRIES - 1
+    for p in range(_MAX_PLANS):
+        for t in range(_CONTENT_TRIES):
+            at = _Attempt(index, p, t, t)
+            if _draft(seed, code, index, at).owner == split:
+                return at
+    raise RuntimeError(f"internal error: no draft of problem {index} belongs to split {split}")
 
 
 def _solution(skill: Skill, text: str, grade: int, wrong: list[str]) -> str:
@@ -159,8 +204,8 @@ def _solution(skill: Skill, text: str, grade: int, wrong: list[str]) -> str:
 def make_problem(seed: int, split: str, index: int) -> MadeProblem:
     """Problem ``index`` of ``split``: the record, its caption and its picture (or None)."""
     code = SPLIT_CODES[split]
-    source, content_try, surface_try = _resolve(seed, code, index)
-    d = _draft(seed, code, index, source, content_try, surface_try)
+    at = _resolve(seed, code, index)
+    d = _draft(seed, code, index, at)
     skill, item = d.skill, d.item
     pid = f"syn-{split}-{index:05d}"
     problem = {
@@ -180,8 +225,8 @@ def make_problem(seed: int, split: str, index: int) -> MadeProblem:
         "split": split,
     }
     image = render.shift(item.draw(), *d.shift) if item.draw is not None else None
-    return MadeProblem(pid, problem, item.caption if item.draw is not None else None, image, source, skill.key,
-                       d.picture)
+    return MadeProblem(pid, problem, item.caption if item.draw is not None else None, image, at.source, skill.key,
+                       d.picture, at.plan)
 
 
 def _work(task: tuple[int, str, int, int, str]) -> list[tuple[str, dict[str, Any], str | None]]:

@@ -7,10 +7,12 @@ break, as ScienceQA does) or a passage in the hint.
 
 from __future__ import annotations
 
-from vlprune.data.synthetic.core import Ctx, Item, Skill, join_words, others
+from typing import Any
+
+from vlprune.data.synthetic.core import Ctx, Item, join_words, others
 from vlprune.data.synthetic.helpers import cap, fill
 
-LAN = "language science"
+SUBJECT = "language science"
 
 
 # ---------------------------------------------------------------------------- grammar and verbs
@@ -446,114 +448,152 @@ def fact_opinion(ctx: Ctx) -> Item:
 
 # ---------------------------------------------------------------------------- the skills
 
-def _skills() -> list[Skill]:
-    def s(key: str, topic: str, category: str, name: str, grades: tuple[int, int], lecture: str, rule: str,
-          make, max_choices: int = 5) -> Skill:
-        return Skill(key, LAN, topic, category, name, grades, False, lecture, rule, make, max_choices)
-
-    return [
-        s("tense", "verbs", "Verb tense", "Identify the tense of a sentence", (2, 10),
-          "Present tense verbs tell about something that happens now or regularly, such as walks. Past tense "
-          "verbs tell about something that already happened; most end in -ed, such as walked, but some are "
-          "irregular, such as swam, wrote, sang, and ate. Future tense verbs tell about something that is going "
-          "to happen and use will, such as will walk.",
-          "Look at the verb: -ed or an irregular past form, will, or the present form.", tense, 3),
-        s("fragments", "grammar", "Sentences and fragments", "Tell complete sentences from fragments", (2, 7),
-          "A complete sentence has a subject, which tells who or what, and a verb, which tells what happens. "
-          "It expresses a complete thought. A sentence fragment is missing a subject, a verb, or both, so it "
-          "does not express a complete thought.",
-          "A complete sentence needs both a subject and a verb.", fragments, 2),
-        s("agreement", "grammar", "Subject-verb agreement", "Use verbs that agree with their subjects", (2, 6),
-          "The verb in a sentence must agree with its subject. When the subject is singular, such as the dog, "
-          "add -s to the verb: the dog plays. When the subject is plural, such as the dogs, do not add -s: the "
-          "dogs play.",
-          "A singular subject takes a verb ending in -s; a plural subject does not.", agreement, 2),
-        s("parts_of_speech", "grammar", "Parts of speech", "Identify nouns, verbs, and adjectives", (2, 8),
-          " ".join(POS_DEF.values()) + " Nouns: " + join_words(list(POS["noun"])) + ". Verbs: "
-          + join_words(list(POS["verb"])) + ". Adjectives: " + join_words(list(POS["adjective"])) + ".",
-          "Ask whether the word names, acts, or describes.", parts_of_speech),
-        s("synonyms", "vocabulary", "Synonyms and antonyms", "Identify synonyms", (2, 8),
-          "Synonyms are words that mean about the same thing. Pairs of synonyms include "
-          + join_words([f"{a} and {b}" for a, b in SYNONYMS]) + ".",
-          "Synonyms mean about the same thing.", _pairs_skill(SYNONYMS, "synonym")),
-        s("antonyms", "vocabulary", "Synonyms and antonyms", "Identify antonyms", (2, 8),
-          "Antonyms are words with opposite meanings. Pairs of antonyms include "
-          + join_words([f"{a} and {b}" for a, b in ANTONYMS]) + ".",
-          "Antonyms have opposite meanings.", _pairs_skill(ANTONYMS, "antonym")),
-        s("end_punctuation", "punctuation", "End punctuation", "Choose the punctuation mark that ends a sentence",
-          (1, 6),
-          "Every sentence ends with a punctuation mark. A statement tells something and ends with a period. "
-          "A question asks something and ends with a question mark; questions often start with words like "
-          "where, what, why, do, or can. An exclamation shows strong feeling and ends with an exclamation "
-          "point; it often starts with words like wow, oh no, or hooray.",
-          "Statements end with a period, questions with a question mark, and exclamations with an exclamation "
-          "point.", end_punctuation, 3),
-        s("sentence_kinds", "punctuation", "Sentence types", "Identify statements, questions, exclamations, and commands",
-          (4, 9),
-          "There are four kinds of sentences. A statement tells something and ends with a period. A question "
-          "asks something and ends with a question mark. An exclamation shows strong feeling and ends with an "
-          "exclamation point. A command tells someone to do something; it usually starts with an action word "
-          "such as put or wash, or with please.",
-          "Look at the end mark and at how the sentence begins.", sentence_kinds, 4),
-        s("capitalization", "capitalization", "Proper nouns", "Capitalize proper nouns", (1, 5),
-          "A proper noun names a particular person, place, or thing, such as a city or a day of the week: "
-          + join_words(list(CITIES) + list(DAYS)) + ". Proper nouns begin with a capital letter. A common noun, "
-          "such as park or zoo, begins with a lowercase letter unless it starts the sentence.",
-          "Capitalize proper nouns and only proper nouns.", capitalization),
-        s("rhymes", "phonological awareness", "Rhyming", "Identify rhyming words", (1, 3),
-          "Words rhyme when they end with the same sound. For example, "
-          + "; ".join(", ".join(f) for f in RHYMES.values()) + " are rhyming families.",
-          "Rhyming words share their ending sound.", rhymes),
-        s("vowels", "phonological awareness", "Vowel sounds", "Identify short and long vowel sounds", (1, 3),
-          "Vowels can make short or long sounds. A long vowel says its own name. Short: "
-          + ", ".join(w for (v, ln), ws in VOWEL_WORDS.items() if ln == "short" for w in ws[:2])
-          + ". Long: " + ", ".join(w for (v, ln), ws in VOWEL_WORDS.items() if ln == "long" for w in ws[:2])
-          + ".",
-          "A long vowel says its name; a short vowel does not.", vowels),
-        s("syllables", "phonological awareness", "Syllables", "Count syllables", (2, 5),
-          "A syllable is a part of a word with one vowel sound. Clap as you say a word to count its "
-          "syllables: cat has one, ti-ger has two, ba-na-na has three, and wa-ter-mel-on has four.",
-          "Count the vowel sounds you hear.", syllables, 4),
-        s("abc_order", "reference skills", "Alphabetical order", "Put words in alphabetical order", (2, 6),
-          "Alphabetical order is the order of letters in the alphabet. To put words in alphabetical order, "
-          "compare their first letters. If the first letters are the same, compare the second letters, and "
-          "so on.",
-          "Compare first letters, then second letters.", abc_order),
-        s("guide_words", "reference skills", "Dictionary skills", "Use guide words", (3, 8),
-          "Guide words at the top of a dictionary page show the first and last words on that page. A word is "
-          "on the page if it comes after the first guide word and before the last guide word in alphabetical "
-          "order.",
-          "A word is on the page if it falls between the guide words in alphabetical order.", guide_words, 2),
-        s("figures", "figurative language", "Similes, metaphors, and personification", "Identify figures of speech",
-          (4, 10),
-          "Figures of speech use words in creative ways. A simile compares two things using like or as: the "
-          "lake was as smooth as glass. A metaphor compares two things without like or as: the lake was a "
-          "mirror. Personification gives human actions to something that is not human: the wind whispered.",
-          "Check for like or as, and for human actions given to things.", figures, 3),
-        s("idioms", "figurative language", "Idioms", "Interpret idioms", (4, 12),
-          "An idiom is a phrase whose meaning differs from the meanings of its words. "
-          + " ".join(f"{cap(i)} means {m}." for i, (m, _) in IDIOMS.items()),
-          "An idiom's meaning is not the meaning of its words.", idioms),
-        s("prefixes", "word study", "Prefixes", "Determine the meanings of words with prefixes", (3, 8),
-          "A prefix is a word part added to the beginning of a word that changes its meaning. "
-          + " ".join(f"{p}- means {m.format('').strip()}." for p, m in PREFIXES.items())
-          + " For example, unhappy means not happy and reread means read again.",
-          "The prefix changes the meaning of the base word.", prefixes),
-        s("compounds", "word study", "Compound words", "Identify compound words", (1, 4),
-          "A compound word is made of two smaller words joined together, such as sun + flower = sunflower. "
-          "Compound words: " + join_words(list(COMPOUNDS["compound"])) + ". Words such as "
-          + join_words(list(COMPOUNDS["simple"])) + " are not compound words.",
-          "A compound word is two smaller words put together.", compounds),
-        s("reading", "reading comprehension", "Details", "Recall details from a passage", (1, 6),
-          "When you read a passage, look for details: who is in it, what they have, and what they do. To "
-          "answer a question, find the sentence that tells about the person or animal the question names.",
-          "Find the sentence about the person the question names.", reading),
-        s("fact_opinion", "writing strategies", "Facts and opinions", "Distinguish facts from opinions", (3, 8),
-          "A fact is something that can be proved true by observing, measuring, or reading a reliable source, "
-          "such as a week has seven days. An opinion tells what someone believes, thinks, or feels; people can "
-          "disagree. Words like best, awful, boring, and prettiest often signal opinions.",
-          "Facts can be proved; opinions can be disagreed with.", fact_opinion),
-    ]
-
-
-SKILLS: list[Skill] = _skills()
+#: This subject's part of the catalogue, one row per skill (columns: core.SKILL_COLUMNS;
+#: ``max_choices`` defaults to 5), read by core.build_skills. Frequencies live in catalog.RANKING.
+SKILL_TABLE: tuple[dict[str, Any], ...] = (
+    {"key": "tense", "topic": "verbs", "category": "Verb tense",
+     "name": "Identify the tense of a sentence",
+     "grades": (2, 10), "image": False, "max_choices": 3, "make": tense,
+     "rule": "Look at the verb: -ed or an irregular past form, will, or the present form.",
+     "lecture": ("Present tense verbs tell about something that happens now or regularly, such as "
+                 "walks. Past tense verbs tell about something that already happened; most end in "
+                 "-ed, such as walked, but some are irregular, such as swam, wrote, sang, and ate. "
+                 "Future tense verbs tell about something that is going to happen and use will, such "
+                 "as will walk.")},
+    {"key": "fragments", "topic": "grammar", "category": "Sentences and fragments",
+     "name": "Tell complete sentences from fragments",
+     "grades": (2, 7), "image": False, "max_choices": 2, "make": fragments,
+     "rule": "A complete sentence needs both a subject and a verb.",
+     "lecture": ("A complete sentence has a subject, which tells who or what, and a verb, which "
+                 "tells what happens. It expresses a complete thought. A sentence fragment is "
+                 "missing a subject, a verb, or both, so it does not express a complete thought.")},
+    {"key": "agreement", "topic": "grammar", "category": "Subject-verb agreement",
+     "name": "Use verbs that agree with their subjects",
+     "grades": (2, 6), "image": False, "max_choices": 2, "make": agreement,
+     "rule": "A singular subject takes a verb ending in -s; a plural subject does not.",
+     "lecture": ("The verb in a sentence must agree with its subject. When the subject is singular, "
+                 "such as the dog, add -s to the verb: the dog plays. When the subject is plural, "
+                 "such as the dogs, do not add -s: the dogs play.")},
+    {"key": "parts_of_speech", "topic": "grammar", "category": "Parts of speech",
+     "name": "Identify nouns, verbs, and adjectives",
+     "grades": (2, 8), "image": False, "make": parts_of_speech,
+     "rule": "Ask whether the word names, acts, or describes.",
+     "lecture": (" ".join(POS_DEF.values()) + " Nouns: " + join_words(list(POS["noun"])) + ". Verbs: "
+                 + join_words(list(POS["verb"])) + ". Adjectives: " + join_words(list(POS["adjective"])) + ".")},
+    {"key": "synonyms", "topic": "vocabulary", "category": "Synonyms and antonyms",
+     "name": "Identify synonyms",
+     "grades": (2, 8), "image": False, "make": _pairs_skill(SYNONYMS, "synonym"),
+     "rule": "Synonyms mean about the same thing.",
+     "lecture": ("Synonyms are words that mean about the same thing. Pairs of synonyms include "
+                 + join_words([f"{a} and {b}" for a, b in SYNONYMS]) + ".")},
+    {"key": "antonyms", "topic": "vocabulary", "category": "Synonyms and antonyms",
+     "name": "Identify antonyms",
+     "grades": (2, 8), "image": False, "make": _pairs_skill(ANTONYMS, "antonym"),
+     "rule": "Antonyms have opposite meanings.",
+     "lecture": ("Antonyms are words with opposite meanings. Pairs of antonyms include "
+                 + join_words([f"{a} and {b}" for a, b in ANTONYMS]) + ".")},
+    {"key": "end_punctuation", "topic": "punctuation", "category": "End punctuation",
+     "name": "Choose the punctuation mark that ends a sentence",
+     "grades": (1, 6), "image": False, "max_choices": 3, "make": end_punctuation,
+     "rule": ("Statements end with a period, questions with a question mark, and exclamations with "
+              "an exclamation point."),
+     "lecture": ("Every sentence ends with a punctuation mark. A statement tells something and ends "
+                 "with a period. A question asks something and ends with a question mark; questions "
+                 "often start with words like where, what, why, do, or can. An exclamation shows "
+                 "strong feeling and ends with an exclamation point; it often starts with words like "
+                 "wow, oh no, or hooray.")},
+    {"key": "sentence_kinds", "topic": "punctuation", "category": "Sentence types",
+     "name": "Identify statements, questions, exclamations, and commands",
+     "grades": (4, 9), "image": False, "max_choices": 4, "make": sentence_kinds,
+     "rule": "Look at the end mark and at how the sentence begins.",
+     "lecture": ("There are four kinds of sentences. A statement tells something and ends with a "
+                 "period. A question asks something and ends with a question mark. An exclamation "
+                 "shows strong feeling and ends with an exclamation point. A command tells someone "
+                 "to do something; it usually starts with an action word such as put or wash, or "
+                 "with please.")},
+    {"key": "capitalization", "topic": "capitalization", "category": "Proper nouns",
+     "name": "Capitalize proper nouns",
+     "grades": (1, 5), "image": False, "make": capitalization,
+     "rule": "Capitalize proper nouns and only proper nouns.",
+     "lecture": ("A proper noun names a particular person, place, or thing, such as a city or a day of the week: "
+                 + join_words(list(CITIES) + list(DAYS)) + ". Proper nouns begin with a capital letter. A common noun, "
+                 "such as park or zoo, begins with a lowercase letter unless it starts the sentence.")},
+    {"key": "rhymes", "topic": "phonological awareness", "category": "Rhyming",
+     "name": "Identify rhyming words",
+     "grades": (1, 3), "image": False, "make": rhymes,
+     "rule": "Rhyming words share their ending sound.",
+     "lecture": ("Words rhyme when they end with the same sound. For example, "
+                 + "; ".join(", ".join(f) for f in RHYMES.values()) + " are rhyming families.")},
+    {"key": "vowels", "topic": "phonological awareness", "category": "Vowel sounds",
+     "name": "Identify short and long vowel sounds",
+     "grades": (1, 3), "image": False, "make": vowels,
+     "rule": "A long vowel says its name; a short vowel does not.",
+     "lecture": ("Vowels can make short or long sounds. A long vowel says its own name. Short: "
+                 + ", ".join(w for (v, ln), ws in VOWEL_WORDS.items() if ln == "short" for w in ws[:2])
+                 + ". Long: " + ", ".join(w for (v, ln), ws in VOWEL_WORDS.items() if ln == "long" for w in ws[:2])
+                 + ".")},
+    {"key": "syllables", "topic": "phonological awareness", "category": "Syllables",
+     "name": "Count syllables",
+     "grades": (2, 5), "image": False, "max_choices": 4, "make": syllables,
+     "rule": "Count the vowel sounds you hear.",
+     "lecture": ("A syllable is a part of a word with one vowel sound. Clap as you say a word to "
+                 "count its syllables: cat has one, ti-ger has two, ba-na-na has three, and "
+                 "wa-ter-mel-on has four.")},
+    {"key": "abc_order", "topic": "reference skills", "category": "Alphabetical order",
+     "name": "Put words in alphabetical order",
+     "grades": (2, 6), "image": False, "make": abc_order,
+     "rule": "Compare first letters, then second letters.",
+     "lecture": ("Alphabetical order is the order of letters in the alphabet. To put words in "
+                 "alphabetical order, compare their first letters. If the first letters are the "
+                 "same, compare the second letters, and so on.")},
+    {"key": "guide_words", "topic": "reference skills", "category": "Dictionary skills",
+     "name": "Use guide words",
+     "grades": (3, 8), "image": False, "max_choices": 2, "make": guide_words,
+     "rule": "A word is on the page if it falls between the guide words in alphabetical order.",
+     "lecture": ("Guide words at the top of a dictionary page show the first and last words on that "
+                 "page. A word is on the page if it comes after the first guide word and before the "
+                 "last guide word in alphabetical order.")},
+    {"key": "figures", "topic": "figurative language", "category": "Similes, metaphors, and personification",
+     "name": "Identify figures of speech",
+     "grades": (4, 10), "image": False, "max_choices": 3, "make": figures,
+     "rule": "Check for like or as, and for human actions given to things.",
+     "lecture": ("Figures of speech use words in creative ways. A simile compares two things using "
+                 "like or as: the lake was as smooth as glass. A metaphor compares two things "
+                 "without like or as: the lake was a mirror. Personification gives human actions to "
+                 "something that is not human: the wind whispered.")},
+    {"key": "idioms", "topic": "figurative language", "category": "Idioms",
+     "name": "Interpret idioms",
+     "grades": (4, 12), "image": False, "make": idioms,
+     "rule": "An idiom's meaning is not the meaning of its words.",
+     "lecture": ("An idiom is a phrase whose meaning differs from the meanings of its words. "
+                 + " ".join(f"{cap(i)} means {m}." for i, (m, _) in IDIOMS.items()))},
+    {"key": "prefixes", "topic": "word study", "category": "Prefixes",
+     "name": "Determine the meanings of words with prefixes",
+     "grades": (3, 8), "image": False, "make": prefixes,
+     "rule": "The prefix changes the meaning of the base word.",
+     "lecture": ("A prefix is a word part added to the beginning of a word that changes its meaning. "
+                 + " ".join(f"{p}- means {m.format('').strip()}." for p, m in PREFIXES.items())
+                 + " For example, unhappy means not happy and reread means read again.")},
+    {"key": "compounds", "topic": "word study", "category": "Compound words",
+     "name": "Identify compound words",
+     "grades": (1, 4), "image": False, "make": compounds,
+     "rule": "A compound word is two smaller words put together.",
+     "lecture": ("A compound word is made of two smaller words joined together, such as sun + flower = sunflower. "
+                 "Compound words: " + join_words(list(COMPOUNDS["compound"])) + ". Words such as "
+                 + join_words(list(COMPOUNDS["simple"])) + " are not compound words.")},
+    {"key": "reading", "topic": "reading comprehension", "category": "Details",
+     "name": "Recall details from a passage",
+     "grades": (1, 6), "image": False, "make": reading,
+     "rule": "Find the sentence about the person the question names.",
+     "lecture": ("When you read a passage, look for details: who is in it, what they have, and what "
+                 "they do. To answer a question, find the sentence that tells about the person or "
+                 "animal the question names.")},
+    {"key": "fact_opinion", "topic": "writing strategies", "category": "Facts and opinions",
+     "name": "Distinguish facts from opinions",
+     "grades": (3, 8), "image": False, "make": fact_opinion,
+     "rule": "Facts can be proved; opinions can be disagreed with.",
+     "lecture": ("A fact is something that can be proved true by observing, measuring, or reading a "
+                 "reliable source, such as a week has seven days. An opinion tells what someone "
+                 "believes, thinks, or feels; people can disagree. Words like best, awful, boring, "
+                 "and prettiest often signal opinions.")},
+)

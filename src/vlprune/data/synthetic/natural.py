@@ -9,9 +9,10 @@ from the data itself.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from vlprune.data.synthetic import render
-from vlprune.data.synthetic.core import Ctx, Item, Skill, article, join_words, others
+from vlprune.data.synthetic.core import Ctx, Item, article, join_words, others
 from vlprune.data.synthetic.helpers import (
     NUMBER_WORDS,
     cap,
@@ -23,7 +24,7 @@ from vlprune.data.synthetic.helpers import (
     window_choices,
 )
 
-NAT = "natural science"
+SUBJECT = "natural science"
 
 
 def _listing(groups: dict[str, tuple[str, ...]], plural: dict[str, str] | None = None) -> str:
@@ -978,227 +979,305 @@ def line_graph(ctx: Ctx) -> Item:
 
 # ---------------------------------------------------------------------------- the skills
 
-def _skills() -> list[Skill]:
-    def s(key: str, topic: str, category: str, name: str, grades: tuple[int, int], image: bool,
-          lecture: str, rule: str, make, max_choices: int = 5) -> Skill:
-        return Skill(key, NAT, topic, category, name, grades, image, lecture, rule, make, max_choices)
-
-    return [
-        s("animal_class", "biology", "Classification", "Identify mammals, birds, fish, reptiles, and amphibians",
-          (1, 10), False,
-          "Scientists sort animals into groups by their traits. " + " ".join(ANIMAL_TRAITS.values()) + " "
-          + _listing(ANIMALS, {"fish": "fish"}),
-          "Look at each animal's traits to decide its group.", animal_class),
-        s("vertebrates", "biology", "Classification", "Identify vertebrates and invertebrates", (2, 9), False,
-          "A vertebrate has a backbone; an invertebrate does not. " + _listing(VERTEBRATES),
-          "Vertebrates have a backbone and invertebrates do not.", vertebrates),
-        s("food_web", "biology", "Ecological interactions", "Interpret food webs", (5, 12), True,
-          "A food web is a model of how matter moves through an ecosystem. Each arrow starts at an organism "
-          "and points to the organism that eats it. Producers, such as grass, berry bushes, and clover, make "
-          "their own food. Herbivores eat producers, and carnivores eat other animals. To find what eats an "
-          "organism, follow the arrows that start at it.",
-          "In a food web, an arrow points from food to the organism that eats it.", food_web),
-        s("plant_parts", "biology", "Plants", "Identify plant parts and their functions", (1, 7), True,
-          "Plants have parts that each do a job. The roots take in water and nutrients from the soil. The stem "
-          "holds up the plant and carries water to the leaves. The leaves make food for the plant using "
-          "sunlight. The flower makes seeds.",
-          "Each part of a plant has its own job.", plant_parts, 4),
-        s("organelles", "biology", "Cells", "Identify functions of cell parts", (6, 12), False,
-          "Cells have parts that each do a job. " + " ".join(f"The {p} {j}." for p, j in ORGANELLES.items()),
-          "Each cell part has its own job.", organelles),
-        s("inherited_acquired", "biology", "Traits", "Identify inherited and acquired traits", (3, 8), False,
-          "An inherited trait is passed from parents to children through genes, such as eye color or "
-          "freckles. An acquired trait is learned or comes from a person's surroundings, such as knowing how "
-          "to swim, speaking a language, or having a scar.",
-          "Inherited traits come from genes; acquired traits are learned or come from the surroundings.",
-          inherited_acquired, 2),
-        s("genotype", "biology", "Heredity", "Use genotypes and Punnett squares to predict phenotypes", (7, 12),
-          False,
-          "An organism's genotype is its combination of alleles for a gene; its phenotype is the trait it "
-          "shows. A dominant allele is written with a capital letter and a recessive allele with a lowercase "
-          "letter. An organism with at least one dominant allele shows the dominant trait. Only an organism "
-          "with two recessive alleles shows the recessive trait. A Punnett square shows the four equally "
-          "likely allele combinations of the offspring of two parents.",
-          "One dominant allele is enough to show the dominant trait.", genotype),
-        s("adaptations", "biology", "Adaptations", "Identify animal adaptations", (3, 7), False,
-          "An adaptation is a body part or behavior that helps an animal survive where it lives. "
-          + " ".join(f"Adapted for {h}: {join_words(list(a))}." for h, a in ADAPTATIONS.items()),
-          "An animal's body fits the place where it lives.", adaptations),
-        s("magnets_attract", "physics", "Magnets", "Predict whether magnets will attract or repel", (2, 10), True,
-          "Magnets can pull or push on each other without touching. When magnets attract, they pull together; "
-          "when they repel, they push apart. Every magnet has a north pole (N) and a south pole (S). Opposite "
-          "poles attract: N and S pull together. Like poles repel: N and N, or S and S, push apart. To predict "
-          "what two magnets will do, look at the poles that face each other.",
-          "Opposite poles attract and like poles repel.", magnets_attract, 2),
-        s("magnets_force", "physics", "Magnets", "Compare magnitudes of magnetic forces", (5, 10), True,
-          "Magnets pull or push on each other with a magnetic force. The magnitude of the force depends on the "
-          "distance between the magnets: the closer they are, the greater the magnetic force. When the "
-          "distance is the same, the magnitude is the same.",
-          "The smaller the distance between magnets, the greater the magnetic force.", magnets_force, 3),
-        s("push_pull", "physics", "Force and motion", "Identify pushes and pulls", (1, 6), False,
-          "A force is a push or a pull. A push moves an object away from you. A pull moves an object toward "
-          "you. Opening a drawer or picking an apple is a pull; closing a drawer or kicking a ball is a push.",
-          "A push moves things away and a pull moves things closer.", push_pull, 2),
-        s("speed", "physics", "Velocity, acceleration, and forces", "Compare the speeds of moving objects", (5, 12),
-          False,
-          "Speed tells how fast an object moves: the distance it travels in a unit of time. When objects "
-          "travel for the same amount of time, the object that goes farther has the higher speed, and the "
-          "object that goes the shortest distance has the lower speed.",
-          "For the same time, a longer distance means a higher speed.", speed, 4),
-        s("thermal", "physics", "Thermal energy", "Compare thermal energy and temperature", (5, 12), False,
-          "All matter is made of moving particles. Thermal energy is the energy of these moving particles. "
-          "Temperature measures how hot or cold matter is. When two objects are made of the same matter and "
-          "have the same mass, the hotter object has more thermal energy and the colder object has less.",
-          "For identical objects, a higher temperature means more thermal energy.", thermal, 4),
-        s("circuits", "physics", "Electricity", "Predict whether a circuit is complete", (3, 10), True,
-          "Electric current flows only through a closed circuit: an unbroken path from the battery, through "
-          "the bulb, and back. An open switch breaks the path, so no current flows and the bulb stays off. "
-          "When switches are in a row, every switch must be closed for the bulb to light up.",
-          "A bulb lights only when the circuit is closed all the way around.", circuits, 2),
-        s("conductors", "physics", "Electricity", "Identify electrical conductors and insulators", (3, 9), False,
-          "An electrical conductor lets electric current flow through it easily; metals are good conductors. "
-          "An insulator does not. " + _listing(CONDUCTORS),
-          "Metals are conductors; rubber, plastic, wood, glass, cotton, and ceramic are insulators.", conductors),
-        s("magnetic_materials", "physics", "Magnets", "Identify magnetic materials", (1, 5), False,
-          "Magnets attract objects made of iron or steel, which contains iron. Magnets do not attract plastic, "
-          "wood, glass, copper, aluminum, or rubber. Attracted: " + join_words(list(MAGNETIC["magnetic"]))
-          + ". Not attracted: " + join_words(list(MAGNETIC["nonmagnetic"])) + ".",
-          "Magnets attract iron and steel.", magnetic_materials),
-        s("balance", "physics", "Mass", "Compare masses using a pan balance", (1, 8), True,
-          "A pan balance compares the masses of two objects. The side holding the heavier object goes down, "
-          "and the side holding the lighter object goes up. If the beam is level, the two objects have the "
-          "same mass.",
-          "The heavier side of a balance goes down.", balance, 3),
-        s("states", "chemistry", "States of matter", "Identify solids, liquids, and gases", (1, 8), False,
-          "Matter can be a solid, a liquid, or a gas. " + " ".join(STATE_WHY.values()) + " "
-          + _listing(STATES),
-          "Solids keep their shape, liquids take the shape of their container, and gases fill it.",
-          states_of_matter),
-        s("changes", "chemistry", "Physical and chemical change", "Identify physical and chemical changes",
-          (5, 12), False,
-          "In a physical change, the form of matter changes but no new matter forms: "
-          + join_words(list(CHANGES["physical"])) + ". In a chemical change, a different type of matter forms: "
-          + join_words(list(CHANGES["chemical"])) + ".",
-          "A chemical change makes a new type of matter; a physical change does not.", changes),
-        s("concentration", "chemistry", "Solutions", "Compare concentrations of solutions", (6, 12), True,
-          "A solution is made of a solute dissolved in a solvent. The concentration of a solute is how much "
-          "of it is dissolved in a given volume of solvent: concentration = particles of solute / volume of "
-          "solvent. When the volumes are the same, the solution with more solute particles has the higher "
-          "concentration.",
-          "With equal volumes, more solute particles means a higher concentration.", concentration, 3),
-        s("molecules", "chemistry", "Atoms and molecules", "Identify substances from ball-and-stick models",
-          (7, 12), True,
-          "A ball-and-stick model shows the atoms in a molecule as balls and the bonds as sticks. Colors show "
-          "the elements: white is hydrogen (H), red is oxygen (O), black is carbon (C), blue is nitrogen (N), "
-          "and green is chlorine (Cl). An elementary substance is made of one element, such as O2. A compound "
-          "is made of two or more elements, such as H2O. The formula counts each kind of atom.",
-          "An elementary substance has one element; a compound has two or more.", molecules),
-        s("formulas", "chemistry", "Atoms and molecules", "Classify substances by their chemical formulas",
-          (7, 12), False,
-          "A chemical formula uses symbols to show the elements in a substance. Each symbol starts with a "
-          "capital letter, such as Fe or C. A formula with one symbol, such as Ne or O3, is an elementary "
-          "substance. A formula with two or more different symbols, such as NaCl or CO2, is a compound.",
-          "Count the different element symbols in the formula.", formula_classify, 2),
-        s("properties", "chemistry", "Materials", "Identify properties of an object", (1, 4), False,
-          "A property is something you can observe about an object, such as hard, soft, sticky, or bouncy. "
-          + _listing(PROPERTIES, {p: f"{p} things" for p in PROPERTIES}),
-          "Each object is described by the property it shows.", properties),
-        s("weather_climate", "earth science", "Weather and climate", "Tell weather from climate", (3, 10), False,
-          "Weather is what the atmosphere is like at a certain place and time; it can change from hour to hour. "
-          "Climate is the pattern of weather in a place over many years. Words like usually, every winter, "
-          "and most years describe climate. A particular day or time describes weather.",
-          "Weather is one time and place; climate is the usual pattern over years.", weather_climate, 2),
-        s("rocks_minerals", "earth science", "Rocks and minerals", "Identify rocks and minerals", (3, 8), False,
-          "A mineral is a pure, solid substance with a fixed crystal structure. A rock is made of one or more "
-          "minerals. " + _listing(ROCKS_MINERALS),
-          "Minerals are pure substances; rocks are made of minerals.", rocks_minerals),
-        s("rock_types", "earth science", "Rocks and minerals", "Identify igneous, sedimentary, and metamorphic rocks",
-          (5, 10), False,
-          "Rocks form in three ways. " + " ".join(f"{cap(k)} rock {v}." for k, v in ROCK_WHY.items()) + " "
-          + _listing({f"{k} rocks": v for k, v in ROCK_TYPES.items()}, {f"{k} rocks": f"{k} rocks" for k in ROCK_TYPES}),
-          "The way a rock forms tells its type.", rock_types),
-        s("fast_slow", "earth science", "Earth events", "Identify fast and slow changes to Earth's surface", (2, 8),
-          False,
-          "Earth's surface changes all the time. Some changes are fast: they happen in minutes or hours, like "
-          + join_words(list(EARTH_CHANGES["fast"])) + ". Other changes are slow: they take many years, like "
-          + join_words(list(EARTH_CHANGES["slow"])) + ".",
-          "Fast changes take minutes or hours; slow changes take many years.", fast_slow, 2),
-        s("resources", "earth science", "Natural resources", "Identify renewable and nonrenewable resources", (4, 9),
-          False,
-          "A natural resource is something from nature that people use. A renewable resource can be replaced "
-          "by nature within a human lifetime: " + join_words(list(RESOURCES["renewable"]))
-          + ". A nonrenewable resource takes a very long time to form: "
-          + join_words(list(RESOURCES["nonrenewable"])) + ".",
-          "Renewable resources are replaced quickly by nature; nonrenewable ones are not.", resources),
-        s("moon", "earth science", "Astronomy", "Identify phases of the Moon", (1, 9), True,
-          "The Moon seems to change shape because we see different amounts of its sunlit half. At a new moon "
-          "the whole disk is dark. Then the lit part grows on the right: waxing crescent, first quarter "
-          "(right half lit), waxing gibbous, and full moon (all lit). Then it shrinks from the right: waning "
-          "gibbous, third quarter (left half lit), and waning crescent.",
-          "The lit part grows on the right and then shrinks from the right.", moon),
-        s("planets", "earth science", "Astronomy", "Compare the planets", (3, 9), False,
-          "Our solar system has eight planets. In order from the Sun, they are " + join_words(list(PLANETS))
-          + ". From largest to smallest, they are " + join_words(list(BY_SIZE)) + ".",
-          "Use the order of the planets.", planets),
-        s("rainfall", "earth science", "Weather and climate", "Read a bar graph of rainfall", (3, 11), True,
-          "A bar graph uses bars to compare amounts. In a rainfall graph, each bar is a month, in order from "
-          "left to right starting with January, and the bar's height shows how many centimeters of rain fell. "
-          "The tallest bar shows the most rainfall; the shortest bar shows the least.",
-          "Taller bars mean more rain.", rainfall),
-        s("length_units", "units and measurement", "Units and measurement", "Choose the appropriate units of length",
-          (2, 6), False,
-          "Length can be measured in millimeters, centimeters, meters, and kilometers. An ant is about 4 "
-          "millimeters long. A pencil is about 15 centimeters long. A bed is about 2 meters long. A hiking "
-          "trail can be 8 kilometers long. Pick the unit that makes the number sensible.",
-          "Use the unit that gives a sensible size for the object.",
-          _unit_skill(LENGTHS, LENGTH_UNITS, "How long is {}?"), 4),
-        s("mass_units", "units and measurement", "Units and measurement", "Choose the appropriate units of mass",
-          (3, 7), False,
-          "Mass can be measured in grams, kilograms, and metric tons. A pencil has a mass of about 6 grams. A "
-          "dog has a mass of about 30 kilograms. An elephant has a mass of about 5 metric tons. Pick the unit "
-          "that makes the number sensible.",
-          "Use the unit that gives a sensible mass for the object.",
-          _unit_skill(MASSES, MASS_UNITS, "What is the mass of {}?"), 3),
-        s("volume_units", "units and measurement", "Units and measurement", "Choose the appropriate units of volume",
-          (4, 8), False,
-          "Volume can be measured in milliliters and liters. A spoonful of medicine is about 5 milliliters. A "
-          "bucket holds about 10 liters. There are 1,000 milliliters in one liter.",
-          "Use the unit that gives a sensible volume.",
-          _unit_skill(VOLUMES, VOLUME_UNITS, "What is the volume of {}?"), 2),
-        s("thermometer", "units and measurement", "Temperature", "Read a thermometer", (2, 9), True,
-          "A thermometer measures temperature. The red liquid rises as it gets warmer. To read it, find the "
-          "top of the red liquid and read the number on the scale beside it. The long marks are labeled; the "
-          "short marks between them are equal steps.",
-          "Read the scale at the top of the red liquid.", thermometer),
-        s("ruler", "units and measurement", "Length", "Measure length with a ruler", (1, 4), True,
-          "A ruler measures length. Line up one end of the object with 0, then read the number where the "
-          "other end stops. Each numbered mark is one centimeter; a short mark halfway between is half a "
-          "centimeter.",
-          "Start at 0 and read where the object ends.", ruler),
-        s("clock", "units and measurement", "Time", "Read clocks", (1, 6), True,
-          "An analog clock has a short hour hand and a long minute hand. The hour hand shows the hour. When "
-          "the minute hand points to 12 the time is o'clock (:00); to 3, quarter past (:15); to 6, half past "
-          "(:30); to 9, quarter to the next hour (:45).",
-          "The short hand gives the hour and the long hand gives the minutes.", clock),
-        s("colors", "science practices", "Observations", "Identify colors", (1, 6), True,
-          "Scientists observe carefully. Colors help describe objects: red, orange, yellow, green, blue, "
-          "purple, pink, brown, and black. Some colors look alike, such as red and orange, so look closely.",
-          "Look closely at the color of the named shape.", colors),
-        s("counting", "science practices", "Observations", "Count objects in a picture", (1, 8), True,
-          "Scientists often count what they observe. To count objects, point to each one once and say the "
-          "next number. Count only the kind of object the question asks about.",
-          "Count only the objects the question names, each one once.", counting),
-        s("shapes", "science practices", "Observations", "Identify shapes", (1, 6), True,
-          "Shapes are named by their sides and corners. A triangle has 3 sides, a square has 4 equal sides, a "
-          "rectangle has 2 long and 2 short sides, a diamond is a square tipped on its corner, a pentagon has "
-          "5 sides, a hexagon 6, and an octagon 8. A circle has no corners; a star has 5 points.",
-          "Count the sides and corners.", shapes),
-        s("line_graph", "science practices", "Graphs", "Describe the trend in a line graph", (5, 12), True,
-          "A line graph shows how something changes over time, from left to right. If the line rises, the "
-          "amount went up. If it falls, the amount went down. If it is flat, the amount stayed the same. A "
-          "line can also rise and then fall.",
-          "Read the line from left to right.", line_graph, 4),
-    ]
-
-
-SKILLS: list[Skill] = _skills()
+#: This subject's part of the catalogue, one row per skill (columns: core.SKILL_COLUMNS;
+#: ``max_choices`` defaults to 5), read by core.build_skills. Frequencies live in catalog.RANKING.
+SKILL_TABLE: tuple[dict[str, Any], ...] = (
+    {"key": "animal_class", "topic": "biology", "category": "Classification",
+     "name": "Identify mammals, birds, fish, reptiles, and amphibians",
+     "grades": (1, 10), "image": False, "make": animal_class,
+     "rule": "Look at each animal's traits to decide its group.",
+     "lecture": ("Scientists sort animals into groups by their traits. " + " ".join(ANIMAL_TRAITS.values()) + " "
+                 + _listing(ANIMALS, {"fish": "fish"}))},
+    {"key": "vertebrates", "topic": "biology", "category": "Classification",
+     "name": "Identify vertebrates and invertebrates",
+     "grades": (2, 9), "image": False, "make": vertebrates,
+     "rule": "Vertebrates have a backbone and invertebrates do not.",
+     "lecture": "A vertebrate has a backbone; an invertebrate does not. " + _listing(VERTEBRATES)},
+    {"key": "food_web", "topic": "biology", "category": "Ecological interactions",
+     "name": "Interpret food webs",
+     "grades": (5, 12), "image": True, "make": food_web,
+     "rule": "In a food web, an arrow points from food to the organism that eats it.",
+     "lecture": ("A food web is a model of how matter moves through an ecosystem. Each arrow starts "
+                 "at an organism and points to the organism that eats it. Producers, such as grass, "
+                 "berry bushes, and clover, make their own food. Herbivores eat producers, and "
+                 "carnivores eat other animals. To find what eats an organism, follow the arrows "
+                 "that start at it.")},
+    {"key": "plant_parts", "topic": "biology", "category": "Plants",
+     "name": "Identify plant parts and their functions",
+     "grades": (1, 7), "image": True, "max_choices": 4, "make": plant_parts,
+     "rule": "Each part of a plant has its own job.",
+     "lecture": ("Plants have parts that each do a job. The roots take in water and nutrients from "
+                 "the soil. The stem holds up the plant and carries water to the leaves. The leaves "
+                 "make food for the plant using sunlight. The flower makes seeds.")},
+    {"key": "organelles", "topic": "biology", "category": "Cells",
+     "name": "Identify functions of cell parts",
+     "grades": (6, 12), "image": False, "make": organelles,
+     "rule": "Each cell part has its own job.",
+     "lecture": "Cells have parts that each do a job. " + " ".join(f"The {p} {j}." for p, j in ORGANELLES.items())},
+    {"key": "inherited_acquired", "topic": "biology", "category": "Traits",
+     "name": "Identify inherited and acquired traits",
+     "grades": (3, 8), "image": False, "max_choices": 2, "make": inherited_acquired,
+     "rule": ("Inherited traits come from genes; acquired traits are learned or come from the "
+              "surroundings."),
+     "lecture": ("An inherited trait is passed from parents to children through genes, such as eye "
+                 "color or freckles. An acquired trait is learned or comes from a person's "
+                 "surroundings, such as knowing how to swim, speaking a language, or having a scar.")},
+    {"key": "genotype", "topic": "biology", "category": "Heredity",
+     "name": "Use genotypes and Punnett squares to predict phenotypes",
+     "grades": (7, 12), "image": False, "make": genotype,
+     "rule": "One dominant allele is enough to show the dominant trait.",
+     "lecture": ("An organism's genotype is its combination of alleles for a gene; its phenotype is "
+                 "the trait it shows. A dominant allele is written with a capital letter and a "
+                 "recessive allele with a lowercase letter. An organism with at least one dominant "
+                 "allele shows the dominant trait. Only an organism with two recessive alleles shows "
+                 "the recessive trait. A Punnett square shows the four equally likely allele "
+                 "combinations of the offspring of two parents.")},
+    {"key": "adaptations", "topic": "biology", "category": "Adaptations",
+     "name": "Identify animal adaptations",
+     "grades": (3, 7), "image": False, "make": adaptations,
+     "rule": "An animal's body fits the place where it lives.",
+     "lecture": ("An adaptation is a body part or behavior that helps an animal survive where it lives. "
+                 + " ".join(f"Adapted for {h}: {join_words(list(a))}." for h, a in ADAPTATIONS.items()))},
+    {"key": "magnets_attract", "topic": "physics", "category": "Magnets",
+     "name": "Predict whether magnets will attract or repel",
+     "grades": (2, 10), "image": True, "max_choices": 2, "make": magnets_attract,
+     "rule": "Opposite poles attract and like poles repel.",
+     "lecture": ("Magnets can pull or push on each other without touching. When magnets attract, "
+                 "they pull together; when they repel, they push apart. Every magnet has a north "
+                 "pole (N) and a south pole (S). Opposite poles attract: N and S pull together. Like "
+                 "poles repel: N and N, or S and S, push apart. To predict what two magnets will do, "
+                 "look at the poles that face each other.")},
+    {"key": "magnets_force", "topic": "physics", "category": "Magnets",
+     "name": "Compare magnitudes of magnetic forces",
+     "grades": (5, 10), "image": True, "max_choices": 3, "make": magnets_force,
+     "rule": "The smaller the distance between magnets, the greater the magnetic force.",
+     "lecture": ("Magnets pull or push on each other with a magnetic force. The magnitude of the "
+                 "force depends on the distance between the magnets: the closer they are, the "
+                 "greater the magnetic force. When the distance is the same, the magnitude is the "
+                 "same.")},
+    {"key": "push_pull", "topic": "physics", "category": "Force and motion",
+     "name": "Identify pushes and pulls",
+     "grades": (1, 6), "image": False, "max_choices": 2, "make": push_pull,
+     "rule": "A push moves things away and a pull moves things closer.",
+     "lecture": ("A force is a push or a pull. A push moves an object away from you. A pull moves an "
+                 "object toward you. Opening a drawer or picking an apple is a pull; closing a "
+                 "drawer or kicking a ball is a push.")},
+    {"key": "speed", "topic": "physics", "category": "Velocity, acceleration, and forces",
+     "name": "Compare the speeds of moving objects",
+     "grades": (5, 12), "image": False, "max_choices": 4, "make": speed,
+     "rule": "For the same time, a longer distance means a higher speed.",
+     "lecture": ("Speed tells how fast an object moves: the distance it travels in a unit of time. "
+                 "When objects travel for the same amount of time, the object that goes farther has "
+                 "the higher speed, and the object that goes the shortest distance has the lower "
+                 "speed.")},
+    {"key": "thermal", "topic": "physics", "category": "Thermal energy",
+     "name": "Compare thermal energy and temperature",
+     "grades": (5, 12), "image": False, "max_choices": 4, "make": thermal,
+     "rule": "For identical objects, a higher temperature means more thermal energy.",
+     "lecture": ("All matter is made of moving particles. Thermal energy is the energy of these "
+                 "moving particles. Temperature measures how hot or cold matter is. When two objects "
+                 "are made of the same matter and have the same mass, the hotter object has more "
+                 "thermal energy and the colder object has less.")},
+    {"key": "circuits", "topic": "physics", "category": "Electricity",
+     "name": "Predict whether a circuit is complete",
+     "grades": (3, 10), "image": True, "max_choices": 2, "make": circuits,
+     "rule": "A bulb lights only when the circuit is closed all the way around.",
+     "lecture": ("Electric current flows only through a closed circuit: an unbroken path from the "
+                 "battery, through the bulb, and back. An open switch breaks the path, so no current "
+                 "flows and the bulb stays off. When switches are in a row, every switch must be "
+                 "closed for the bulb to light up.")},
+    {"key": "conductors", "topic": "physics", "category": "Electricity",
+     "name": "Identify electrical conductors and insulators",
+     "grades": (3, 9), "image": False, "make": conductors,
+     "rule": ("Metals are conductors; rubber, plastic, wood, glass, cotton, and ceramic are "
+              "insulators."),
+     "lecture": ("An electrical conductor lets electric current flow through it easily; metals are good conductors. "
+                 "An insulator does not. " + _listing(CONDUCTORS))},
+    {"key": "magnetic_materials", "topic": "physics", "category": "Magnets",
+     "name": "Identify magnetic materials",
+     "grades": (1, 5), "image": False, "make": magnetic_materials,
+     "rule": "Magnets attract iron and steel.",
+     "lecture": ("Magnets attract objects made of iron or steel, which contains iron. Magnets do not attract plastic, "
+                 "wood, glass, copper, aluminum, or rubber. Attracted: " + join_words(list(MAGNETIC["magnetic"]))
+                 + ". Not attracted: " + join_words(list(MAGNETIC["nonmagnetic"])) + ".")},
+    {"key": "balance", "topic": "physics", "category": "Mass",
+     "name": "Compare masses using a pan balance",
+     "grades": (1, 8), "image": True, "max_choices": 3, "make": balance,
+     "rule": "The heavier side of a balance goes down.",
+     "lecture": ("A pan balance compares the masses of two objects. The side holding the heavier "
+                 "object goes down, and the side holding the lighter object goes up. If the beam is "
+                 "level, the two objects have the same mass.")},
+    {"key": "states", "topic": "chemistry", "category": "States of matter",
+     "name": "Identify solids, liquids, and gases",
+     "grades": (1, 8), "image": False, "make": states_of_matter,
+     "rule": "Solids keep their shape, liquids take the shape of their container, and gases fill it.",
+     "lecture": ("Matter can be a solid, a liquid, or a gas. " + " ".join(STATE_WHY.values()) + " "
+                 + _listing(STATES))},
+    {"key": "changes", "topic": "chemistry", "category": "Physical and chemical change",
+     "name": "Identify physical and chemical changes",
+     "grades": (5, 12), "image": False, "make": changes,
+     "rule": "A chemical change makes a new type of matter; a physical change does not.",
+     "lecture": ("In a physical change, the form of matter changes but no new matter forms: "
+                 + join_words(list(CHANGES["physical"])) + ". In a chemical change, a different type of matter forms: "
+                 + join_words(list(CHANGES["chemical"])) + ".")},
+    {"key": "concentration", "topic": "chemistry", "category": "Solutions",
+     "name": "Compare concentrations of solutions",
+     "grades": (6, 12), "image": True, "max_choices": 3, "make": concentration,
+     "rule": "With equal volumes, more solute particles means a higher concentration.",
+     "lecture": ("A solution is made of a solute dissolved in a solvent. The concentration of a "
+                 "solute is how much of it is dissolved in a given volume of solvent: concentration "
+                 "= particles of solute / volume of solvent. When the volumes are the same, the "
+                 "solution with more solute particles has the higher concentration.")},
+    {"key": "molecules", "topic": "chemistry", "category": "Atoms and molecules",
+     "name": "Identify substances from ball-and-stick models",
+     "grades": (7, 12), "image": True, "make": molecules,
+     "rule": "An elementary substance has one element; a compound has two or more.",
+     "lecture": ("A ball-and-stick model shows the atoms in a molecule as balls and the bonds as "
+                 "sticks. Colors show the elements: white is hydrogen (H), red is oxygen (O), black "
+                 "is carbon (C), blue is nitrogen (N), and green is chlorine (Cl). An elementary "
+                 "substance is made of one element, such as O2. A compound is made of two or more "
+                 "elements, such as H2O. The formula counts each kind of atom.")},
+    {"key": "formulas", "topic": "chemistry", "category": "Atoms and molecules",
+     "name": "Classify substances by their chemical formulas",
+     "grades": (7, 12), "image": False, "max_choices": 2, "make": formula_classify,
+     "rule": "Count the different element symbols in the formula.",
+     "lecture": ("A chemical formula uses symbols to show the elements in a substance. Each symbol "
+                 "starts with a capital letter, such as Fe or C. A formula with one symbol, such as "
+                 "Ne or O3, is an elementary substance. A formula with two or more different "
+                 "symbols, such as NaCl or CO2, is a compound.")},
+    {"key": "properties", "topic": "chemistry", "category": "Materials",
+     "name": "Identify properties of an object",
+     "grades": (1, 4), "image": False, "make": properties,
+     "rule": "Each object is described by the property it shows.",
+     "lecture": ("A property is something you can observe about an object, such as hard, soft, sticky, or bouncy. "
+                 + _listing(PROPERTIES, {p: f"{p} things" for p in PROPERTIES}))},
+    {"key": "weather_climate", "topic": "earth science", "category": "Weather and climate",
+     "name": "Tell weather from climate",
+     "grades": (3, 10), "image": False, "max_choices": 2, "make": weather_climate,
+     "rule": "Weather is one time and place; climate is the usual pattern over years.",
+     "lecture": ("Weather is what the atmosphere is like at a certain place and time; it can change "
+                 "from hour to hour. Climate is the pattern of weather in a place over many years. "
+                 "Words like usually, every winter, and most years describe climate. A particular "
+                 "day or time describes weather.")},
+    {"key": "rocks_minerals", "topic": "earth science", "category": "Rocks and minerals",
+     "name": "Identify rocks and minerals",
+     "grades": (3, 8), "image": False, "make": rocks_minerals,
+     "rule": "Minerals are pure substances; rocks are made of minerals.",
+     "lecture": ("A mineral is a pure, solid substance with a fixed crystal structure. A rock is made of one or more "
+                 "minerals. " + _listing(ROCKS_MINERALS))},
+    {"key": "rock_types", "topic": "earth science", "category": "Rocks and minerals",
+     "name": "Identify igneous, sedimentary, and metamorphic rocks",
+     "grades": (5, 10), "image": False, "make": rock_types,
+     "rule": "The way a rock forms tells its type.",
+     "lecture": ("Rocks form in three ways. " + " ".join(f"{cap(k)} rock {v}." for k, v in ROCK_WHY.items()) + " "
+                 + _listing({f"{k} rocks": v for k, v in ROCK_TYPES.items()}, {f"{k} rocks": f"{k} rocks" for k in ROCK_TYPES}))},
+    {"key": "fast_slow", "topic": "earth science", "category": "Earth events",
+     "name": "Identify fast and slow changes to Earth's surface",
+     "grades": (2, 8), "image": False, "max_choices": 2, "make": fast_slow,
+     "rule": "Fast changes take minutes or hours; slow changes take many years.",
+     "lecture": ("Earth's surface changes all the time. Some changes are fast: they happen in minutes or hours, like "
+                 + join_words(list(EARTH_CHANGES["fast"])) + ". Other changes are slow: they take many years, like "
+                 + join_words(list(EARTH_CHANGES["slow"])) + ".")},
+    {"key": "resources", "topic": "earth science", "category": "Natural resources",
+     "name": "Identify renewable and nonrenewable resources",
+     "grades": (4, 9), "image": False, "make": resources,
+     "rule": "Renewable resources are replaced quickly by nature; nonrenewable ones are not.",
+     "lecture": ("A natural resource is something from nature that people use. A renewable resource can be replaced "
+                 "by nature within a human lifetime: " + join_words(list(RESOURCES["renewable"]))
+                 + ". A nonrenewable resource takes a very long time to form: "
+                 + join_words(list(RESOURCES["nonrenewable"])) + ".")},
+    {"key": "moon", "topic": "earth science", "category": "Astronomy",
+     "name": "Identify phases of the Moon",
+     "grades": (1, 9), "image": True, "make": moon,
+     "rule": "The lit part grows on the right and then shrinks from the right.",
+     "lecture": ("The Moon seems to change shape because we see different amounts of its sunlit "
+                 "half. At a new moon the whole disk is dark. Then the lit part grows on the right: "
+                 "waxing crescent, first quarter (right half lit), waxing gibbous, and full moon "
+                 "(all lit). Then it shrinks from the right: waning gibbous, third quarter (left "
+                 "half lit), and waning crescent.")},
+    {"key": "planets", "topic": "earth science", "category": "Astronomy",
+     "name": "Compare the planets",
+     "grades": (3, 9), "image": False, "make": planets,
+     "rule": "Use the order of the planets.",
+     "lecture": ("Our solar system has eight planets. In order from the Sun, they are " + join_words(list(PLANETS))
+                 + ". From largest to smallest, they are " + join_words(list(BY_SIZE)) + ".")},
+    {"key": "rainfall", "topic": "earth science", "category": "Weather and climate",
+     "name": "Read a bar graph of rainfall",
+     "grades": (3, 11), "image": True, "make": rainfall,
+     "rule": "Taller bars mean more rain.",
+     "lecture": ("A bar graph uses bars to compare amounts. In a rainfall graph, each bar is a "
+                 "month, in order from left to right starting with January, and the bar's height "
+                 "shows how many centimeters of rain fell. The tallest bar shows the most rainfall; "
+                 "the shortest bar shows the least.")},
+    {"key": "length_units", "topic": "units and measurement", "category": "Units and measurement",
+     "name": "Choose the appropriate units of length",
+     "grades": (2, 6), "image": False, "max_choices": 4, "make": _unit_skill(LENGTHS, LENGTH_UNITS, "How long is {}?"),
+     "rule": "Use the unit that gives a sensible size for the object.",
+     "lecture": ("Length can be measured in millimeters, centimeters, meters, and kilometers. An ant "
+                 "is about 4 millimeters long. A pencil is about 15 centimeters long. A bed is about "
+                 "2 meters long. A hiking trail can be 8 kilometers long. Pick the unit that makes "
+                 "the number sensible.")},
+    {"key": "mass_units", "topic": "units and measurement", "category": "Units and measurement",
+     "name": "Choose the appropriate units of mass",
+     "grades": (3, 7), "image": False, "max_choices": 3, "make": _unit_skill(MASSES, MASS_UNITS, "What is the mass of {}?"),
+     "rule": "Use the unit that gives a sensible mass for the object.",
+     "lecture": ("Mass can be measured in grams, kilograms, and metric tons. A pencil has a mass of "
+                 "about 6 grams. A dog has a mass of about 30 kilograms. An elephant has a mass of "
+                 "about 5 metric tons. Pick the unit that makes the number sensible.")},
+    {"key": "volume_units", "topic": "units and measurement", "category": "Units and measurement",
+     "name": "Choose the appropriate units of volume",
+     "grades": (4, 8), "image": False, "max_choices": 2, "make": _unit_skill(VOLUMES, VOLUME_UNITS, "What is the volume of {}?"),
+     "rule": "Use the unit that gives a sensible volume.",
+     "lecture": ("Volume can be measured in milliliters and liters. A spoonful of medicine is about "
+                 "5 milliliters. A bucket holds about 10 liters. There are 1,000 milliliters in one "
+                 "liter.")},
+    {"key": "thermometer", "topic": "units and measurement", "category": "Temperature",
+     "name": "Read a thermometer",
+     "grades": (2, 9), "image": True, "make": thermometer,
+     "rule": "Read the scale at the top of the red liquid.",
+     "lecture": ("A thermometer measures temperature. The red liquid rises as it gets warmer. To "
+                 "read it, find the top of the red liquid and read the number on the scale beside "
+                 "it. The long marks are labeled; the short marks between them are equal steps.")},
+    {"key": "ruler", "topic": "units and measurement", "category": "Length",
+     "name": "Measure length with a ruler",
+     "grades": (1, 4), "image": True, "make": ruler,
+     "rule": "Start at 0 and read where the object ends.",
+     "lecture": ("A ruler measures length. Line up one end of the object with 0, then read the "
+                 "number where the other end stops. Each numbered mark is one centimeter; a short "
+                 "mark halfway between is half a centimeter.")},
+    {"key": "clock", "topic": "units and measurement", "category": "Time",
+     "name": "Read clocks",
+     "grades": (1, 6), "image": True, "make": clock,
+     "rule": "The short hand gives the hour and the long hand gives the minutes.",
+     "lecture": ("An analog clock has a short hour hand and a long minute hand. The hour hand shows "
+                 "the hour. When the minute hand points to 12 the time is o'clock (:00); to 3, "
+                 "quarter past (:15); to 6, half past (:30); to 9, quarter to the next hour (:45).")},
+    {"key": "colors", "topic": "science practices", "category": "Observations",
+     "name": "Identify colors",
+     "grades": (1, 6), "image": True, "make": colors,
+     "rule": "Look closely at the color of the named shape.",
+     "lecture": ("Scientists observe carefully. Colors help describe objects: red, orange, yellow, "
+                 "green, blue, purple, pink, brown, and black. Some colors look alike, such as red "
+                 "and orange, so look closely.")},
+    {"key": "counting", "topic": "science practices", "category": "Observations",
+     "name": "Count objects in a picture",
+     "grades": (1, 8), "image": True, "make": counting,
+     "rule": "Count only the objects the question names, each one once.",
+     "lecture": ("Scientists often count what they observe. To count objects, point to each one once "
+                 "and say the next number. Count only the kind of object the question asks about.")},
+    {"key": "shapes", "topic": "science practices", "category": "Observations",
+     "name": "Identify shapes",
+     "grades": (1, 6), "image": True, "make": shapes,
+     "rule": "Count the sides and corners.",
+     "lecture": ("Shapes are named by their sides and corners. A triangle has 3 sides, a square has "
+                 "4 equal sides, a rectangle has 2 long and 2 short sides, a diamond is a square "
+                 "tipped on its corner, a pentagon has 5 sides, a hexagon 6, and an octagon 8. A "
+                 "circle has no corners; a star has 5 points.")},
+    {"key": "line_graph", "topic": "science practices", "category": "Graphs",
+     "name": "Describe the trend in a line graph",
+     "grades": (5, 12), "image": True, "max_choices": 4, "make": line_graph,
+     "rule": "Read the line from left to right.",
+     "lecture": ("A line graph shows how something changes over time, from left to right. If the "
+                 "line rises, the amount went up. If it falls, the amount went down. If it is flat, "
+                 "the amount stayed the same. A line can also rise and then fall.")},
+)

@@ -7,12 +7,13 @@ same tile and always has the same capital.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from vlprune.data.synthetic import render
-from vlprune.data.synthetic.core import Ctx, Item, Skill, join_words, others
+from vlprune.data.synthetic.core import Ctx, Item, join_words, others
 from vlprune.data.synthetic.helpers import cap, fill
 
-SOC = "social science"
+SUBJECT = "social science"
 
 
 # ---------------------------------------------------------------------------- geography
@@ -364,82 +365,108 @@ def civilizations(ctx: Ctx) -> Item:
 
 # ---------------------------------------------------------------------------- the skills
 
-def _skills() -> list[Skill]:
-    def s(key: str, topic: str, category: str, name: str, grades: tuple[int, int], image: bool,
-          lecture: str, rule: str, make, max_choices: int = 5) -> Skill:
-        return Skill(key, SOC, topic, category, name, grades, image, lecture, rule, make, max_choices)
+_CAPITAL_LIST = "; ".join(f"{s}: {c}" for s, (c, _) in CAPITALS.items())
 
-    capital_list = "; ".join(f"{s}: {c}" for s, (c, _) in CAPITALS.items())
-    return [
-        s("highlighted_state", "geography", "State identification", "Identify the highlighted state", (3, 10), True,
-          "A map shows where places are. This tile map draws each state of the United States as one square, "
-          "placed roughly where the state is: Washington and Oregon in the far west, Maine in the northeast, "
-          "Florida in the southeast, Texas in the south, Alaska and Hawaii in the corners.",
-          "Each state always sits in the same tile of the map.", highlighted_state),
-        s("capitals", "geography", "State capitals", "Identify state capitals", (4, 12), False,
-          "A capital is the city where a state's government meets. The capital is not always the biggest "
-          f"city. Some capitals: {capital_list}.",
-          "The capital is where the state government meets, not always the biggest city.", capitals),
-        s("compass_map", "geography", "Maps", "Use cardinal directions on a map", (2, 10), True,
-          "The four cardinal directions are north, south, east, and west. A compass rose on a map has an "
-          "arrow labeled N that points north. South is opposite north. When you face north, east is to your "
-          "right and west is to your left. North is not always at the top of a map, so check the compass rose.",
-          "Use the compass rose to find north, then east is a quarter turn to the right.", compass_map, 4),
-        s("continents", "geography", "Physical geography", "Identify continents", (2, 9), True,
-          "A continent is one of Earth's seven largest areas of land. On this world map: "
-          + "; ".join(f"{c} is in {w}" for c, w in CONTINENT_WHERE.items()) + ".",
-          "Each continent has a fixed place on the world map.", continents),
-        s("oceans", "geography", "Physical geography", "Identify oceans", (2, 9), True,
-          "An ocean is a huge body of salt water. Earth has five oceans. On this world map: "
-          + "; ".join(f"the {o} is {w}" for o, w in OCEAN_WHERE.items()) + ".",
-          "Each ocean has a fixed place on the world map.", oceans),
-        s("country_continent", "geography", "World geography", "Identify the continents of countries", (4, 10),
-          False,
-          "Every country is on a continent. " + " ".join(f"{c}: {join_words(list(v))}." for c, v in COUNTRIES.items()),
-          "Each country lies on one continent.", country_continent),
-        s("goods_services", "economics", "Basic economic principles", "Identify goods and services", (1, 7), False,
-          "Everything you can buy is either a good or a service. A good is something you can touch, such as "
-          + join_words(list(GOODS["good"])) + ". A service is a job you pay someone to do, such as "
-          + join_words(list(GOODS["service"])) + ".",
-          "Goods can be touched; services are jobs done for you.", goods_services, 3),
-        s("supply_demand", "economics", "Supply and demand", "Identify changes in supply and demand", (7, 12), False,
-          "Supply is how much of something sellers offer. Demand is how much buyers want. Supply goes down "
-          "when something destroys crops or closes factories, and goes up when production gets easier. Demand "
-          "goes up when something becomes popular or needed, and goes down when people want it less.",
-          "Ask whether the event changes what sellers can offer or what buyers want.", supply_demand, 3),
-        s("price_table", "economics", "Basic economic principles", "Compare prices in a list", (3, 8), False,
-          "A price list tells how much each item costs. To find the item that costs the most, compare the "
-          "dollars first; if they are equal, compare the cents. The highest price costs the most and the "
-          "lowest price costs the least.",
-          "Compare dollars first, then cents.", price_table),
-        s("budget_pie", "economics", "Banking and finance", "Read a budget pie chart", (5, 12), True,
-          "A budget is a plan for spending and saving money. A pie chart shows a budget as slices of a circle; "
-          "bigger slices are bigger shares. In these charts rent is blue, food is green, savings are yellow, "
-          "travel is orange, and clothes are purple.",
-          "The biggest slice is the biggest share.", budget_pie),
-        s("branches", "civics", "Government", "Identify the branches of government", (4, 12), False,
-          "The United States government has three branches. "
-          + " ".join(f"The {b} branch {f[0]} and {f[1]}." for b, f in BRANCHES.items()),
-          "Each branch has its own job.", branches, 3),
-        s("amendments", "civics", "The Constitution", "Identify rights protected by amendments", (7, 12), False,
-          "Amendments are changes to the Constitution. " + " ".join(f"The {a} Amendment {f}." for a, f in AMENDMENTS.items()),
-          "Each amendment protects a particular right.", amendments),
-        s("colonies", "us history", "The Thirteen Colonies", "Identify the Thirteen Colonies", (4, 8), False,
-          "The Thirteen Colonies were ruled by Great Britain before they became the first United States: "
-          + join_words(list(COLONIES["colony"])) + ". States such as " + join_words(list(COLONIES["not"][:5]))
-          + " were not among them.",
-          "Only thirteen states began as British colonies.", colonies),
-        s("timeline", "us history", "Chronology", "Order events on a timeline", (5, 12), False,
-          "A timeline lists events with their years. An event with a smaller year number happened earlier. "
-          "An event with a larger year number happened more recently. Compare the years, not the order of the "
-          "lines.",
-          "Smaller years are earlier; larger years are more recent.", timeline),
-        s("civilizations", "world history", "Ancient civilizations", "Identify early river civilizations", (6, 10),
-          False,
-          "The first civilizations grew along rivers. "
-          + " ".join(f"{cap(c)} grew along {r} and {d}." for c, (r, d) in CIVILIZATIONS.items()),
-          "Each early civilization grew along its own river.", civilizations, 4),
-    ]
-
-
-SKILLS: list[Skill] = _skills()
+#: This subject's part of the catalogue, one row per skill (columns: core.SKILL_COLUMNS;
+#: ``max_choices`` defaults to 5), read by core.build_skills. Frequencies live in catalog.RANKING.
+SKILL_TABLE: tuple[dict[str, Any], ...] = (
+    {"key": "highlighted_state", "topic": "geography", "category": "State identification",
+     "name": "Identify the highlighted state",
+     "grades": (3, 10), "image": True, "make": highlighted_state,
+     "rule": "Each state always sits in the same tile of the map.",
+     "lecture": ("A map shows where places are. This tile map draws each state of the United States "
+                 "as one square, placed roughly where the state is: Washington and Oregon in the far "
+                 "west, Maine in the northeast, Florida in the southeast, Texas in the south, Alaska "
+                 "and Hawaii in the corners.")},
+    {"key": "capitals", "topic": "geography", "category": "State capitals",
+     "name": "Identify state capitals",
+     "grades": (4, 12), "image": False, "make": capitals,
+     "rule": "The capital is where the state government meets, not always the biggest city.",
+     "lecture": ("A capital is the city where a state's government meets. The capital is not always the biggest "
+                 f"city. Some capitals: {_CAPITAL_LIST}.")},
+    {"key": "compass_map", "topic": "geography", "category": "Maps",
+     "name": "Use cardinal directions on a map",
+     "grades": (2, 10), "image": True, "max_choices": 4, "make": compass_map,
+     "rule": "Use the compass rose to find north, then east is a quarter turn to the right.",
+     "lecture": ("The four cardinal directions are north, south, east, and west. A compass rose on a "
+                 "map has an arrow labeled N that points north. South is opposite north. When you "
+                 "face north, east is to your right and west is to your left. North is not always at "
+                 "the top of a map, so check the compass rose.")},
+    {"key": "continents", "topic": "geography", "category": "Physical geography",
+     "name": "Identify continents",
+     "grades": (2, 9), "image": True, "make": continents,
+     "rule": "Each continent has a fixed place on the world map.",
+     "lecture": ("A continent is one of Earth's seven largest areas of land. On this world map: "
+                 + "; ".join(f"{c} is in {w}" for c, w in CONTINENT_WHERE.items()) + ".")},
+    {"key": "oceans", "topic": "geography", "category": "Physical geography",
+     "name": "Identify oceans",
+     "grades": (2, 9), "image": True, "make": oceans,
+     "rule": "Each ocean has a fixed place on the world map.",
+     "lecture": ("An ocean is a huge body of salt water. Earth has five oceans. On this world map: "
+                 + "; ".join(f"the {o} is {w}" for o, w in OCEAN_WHERE.items()) + ".")},
+    {"key": "country_continent", "topic": "geography", "category": "World geography",
+     "name": "Identify the continents of countries",
+     "grades": (4, 10), "image": False, "make": country_continent,
+     "rule": "Each country lies on one continent.",
+     "lecture": "Every country is on a continent. " + " ".join(f"{c}: {join_words(list(v))}." for c, v in COUNTRIES.items())},
+    {"key": "goods_services", "topic": "economics", "category": "Basic economic principles",
+     "name": "Identify goods and services",
+     "grades": (1, 7), "image": False, "max_choices": 3, "make": goods_services,
+     "rule": "Goods can be touched; services are jobs done for you.",
+     "lecture": ("Everything you can buy is either a good or a service. A good is something you can touch, such as "
+                 + join_words(list(GOODS["good"])) + ". A service is a job you pay someone to do, such as "
+                 + join_words(list(GOODS["service"])) + ".")},
+    {"key": "supply_demand", "topic": "economics", "category": "Supply and demand",
+     "name": "Identify changes in supply and demand",
+     "grades": (7, 12), "image": False, "max_choices": 3, "make": supply_demand,
+     "rule": "Ask whether the event changes what sellers can offer or what buyers want.",
+     "lecture": ("Supply is how much of something sellers offer. Demand is how much buyers want. "
+                 "Supply goes down when something destroys crops or closes factories, and goes up "
+                 "when production gets easier. Demand goes up when something becomes popular or "
+                 "needed, and goes down when people want it less.")},
+    {"key": "price_table", "topic": "economics", "category": "Basic economic principles",
+     "name": "Compare prices in a list",
+     "grades": (3, 8), "image": False, "make": price_table,
+     "rule": "Compare dollars first, then cents.",
+     "lecture": ("A price list tells how much each item costs. To find the item that costs the most, "
+                 "compare the dollars first; if they are equal, compare the cents. The highest price "
+                 "costs the most and the lowest price costs the least.")},
+    {"key": "budget_pie", "topic": "economics", "category": "Banking and finance",
+     "name": "Read a budget pie chart",
+     "grades": (5, 12), "image": True, "make": budget_pie,
+     "rule": "The biggest slice is the biggest share.",
+     "lecture": ("A budget is a plan for spending and saving money. A pie chart shows a budget as "
+                 "slices of a circle; bigger slices are bigger shares. In these charts rent is blue, "
+                 "food is green, savings are yellow, travel is orange, and clothes are purple.")},
+    {"key": "branches", "topic": "civics", "category": "Government",
+     "name": "Identify the branches of government",
+     "grades": (4, 12), "image": False, "max_choices": 3, "make": branches,
+     "rule": "Each branch has its own job.",
+     "lecture": ("The United States government has three branches. "
+                 + " ".join(f"The {b} branch {f[0]} and {f[1]}." for b, f in BRANCHES.items()))},
+    {"key": "amendments", "topic": "civics", "category": "The Constitution",
+     "name": "Identify rights protected by amendments",
+     "grades": (7, 12), "image": False, "make": amendments,
+     "rule": "Each amendment protects a particular right.",
+     "lecture": "Amendments are changes to the Constitution. " + " ".join(f"The {a} Amendment {f}." for a, f in AMENDMENTS.items())},
+    {"key": "colonies", "topic": "us history", "category": "The Thirteen Colonies",
+     "name": "Identify the Thirteen Colonies",
+     "grades": (4, 8), "image": False, "make": colonies,
+     "rule": "Only thirteen states began as British colonies.",
+     "lecture": ("The Thirteen Colonies were ruled by Great Britain before they became the first United States: "
+                 + join_words(list(COLONIES["colony"])) + ". States such as " + join_words(list(COLONIES["not"][:5]))
+                 + " were not among them.")},
+    {"key": "timeline", "topic": "us history", "category": "Chronology",
+     "name": "Order events on a timeline",
+     "grades": (5, 12), "image": False, "make": timeline,
+     "rule": "Smaller years are earlier; larger years are more recent.",
+     "lecture": ("A timeline lists events with their years. An event with a smaller year number "
+                 "happened earlier. An event with a larger year number happened more recently. "
+                 "Compare the years, not the order of the lines.")},
+    {"key": "civilizations", "topic": "world history", "category": "Ancient civilizations",
+     "name": "Identify early river civilizations",
+     "grades": (6, 10), "image": False, "max_choices": 4, "make": civilizations,
+     "rule": "Each early civilization grew along its own river.",
+     "lecture": ("The first civilizations grew along rivers. "
+                 + " ".join(f"{cap(c)} grew along {r} and {d}." for c, (r, d) in CIVILIZATIONS.items()))},
+)
