@@ -84,10 +84,10 @@ def select_rows(selector: Selector, data: Pool | np.ndarray, X: np.ndarray | Non
     """``selector`` choosing ``q`` of ``rows`` (positions into ``data``): the chosen
     positions in ``selector``'s order, and its selection (None when it was not called).
 
-    ``X`` holds the embedding rows of ``data`` (None when the wrapper read none). Every row
-    is chosen without a call when ``q`` covers a single row; rows whose embeddings are all
-    identical are drawn at random from ``seed`` (an embedding selector has nothing to
-    select between there, and would refuse).
+    ``X`` holds the embedding rows of ``data`` (None when the wrapper read none). A single
+    row is taken without a call; rows whose embeddings are all identical are drawn at
+    random from ``seed`` (an embedding selector has nothing to select between there, and
+    would refuse).
     """
     rows = np.asarray(rows, dtype=np.int64)
     if q == 0:
