@@ -121,6 +121,28 @@ def test_typicality_visits_small_clusters_last():
     assert TypicalitySelector(max_clusters=3, min_cluster_size=1).select(X, k=3, seed=0).info["small_clusters"] == 0
 
 
+def test_typicality_of_a_large_cluster_searches_inside_its_parts(monkeypatch):
+    import vlprune.select.typicality as typicality
+
+    monkeypatch.setattr(typicality, "EXACT_CLUSTER_ROWS", 100)
+    X = blobs((150, 150), spread=3.0)
+    split = typicality.mean_neighbour_distance(X, 5, "l2", seed=0)
+    D = np.linalg.norm(X[:, None].astype(np.float64) - X[None], axis=2)
+    np.fill_diagonal(D, np.inf)
+    exact = np.sort(D, axis=1)[:, :5].mean(axis=1)
+    assert (split >= exact - 1e-4).all()  # neighbours from a part are never nearer
+    assert np.isclose(split, exact, rtol=1e-4).mean() > 0.5
+    for blob in (slice(0, 150), slice(150, 300)):  # the most typical row of each blob is found
+        assert np.argmin(split[blob]) == np.argmin(exact[blob])
+    few = np.arange(0, 300, 7)
+    np.testing.assert_allclose(typicality._mean_distance_among(X, few, 5, "l2"), exact[few], rtol=1e-4)
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    C = 1 - U @ U.T
+    np.fill_diagonal(C, np.inf)
+    np.testing.assert_allclose(typicality._mean_distance_among(X, few, 5, "cosine"),
+                               np.sort(C, axis=1)[few, :5].mean(axis=1), rtol=1e-3, atol=1e-5)
+
+
 # -- prototypes ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("keep", ["easy", "hard"])
 def test_prototypes_keeps_the_easiest_or_hardest_of_each_cluster_in_proportion(keep):

@@ -7,10 +7,15 @@ from typing import Annotated, Literal
 import numpy as np
 
 from vlprune.embed.base import Embedder
+from vlprune.numeric import l2_normalise
 from vlprune.params import Range
 from vlprune.select.base import register_selector
 from vlprune.select.embedding import EmbeddingSelector
-from vlprune.select.neighbors import EXACT_MAX_ROWS, kmeans, nearest_neighbors
+from vlprune.select.neighbors import kmeans, nearest_neighbors
+
+#: Clusters above this many rows look for neighbours inside k-means sub-clusters of about
+#: half as many (see :func:`mean_neighbour_distance`).
+EXACT_CLUSTER_ROWS = 8192
 
 
 @register_selector("typicality")
@@ -43,10 +48,11 @@ class TypicalitySelector(EmbeddingSelector):
         max_clusters: the most clusters (None: k). TypiClust uses 500.
         min_cluster_size: clusters smaller than this are visited last.
 
-    Cost: k-means (faiss, trained on at most 256 rows per cluster) plus an exact
+    Cost: k-means (faiss, trained on at most 64 rows per cluster) plus an exact
     nearest-neighbour search inside each cluster: sum of (cluster size)^2 x d, no n x n
-    matrix (clusters above 60,000 rows use an approximate index). Memory: the matrix plus
-    the largest cluster's rows. A few minutes at n = 665,000 (docs/selectors.md).
+    matrix; clusters above 8,192 rows search inside k-means parts of themselves
+    (:func:`mean_neighbour_distance`). Memory: the matrix plus the largest cluster's rows.
+    A few minutes at n = 665,000 (docs/selectors.md).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -82,7 +88,8 @@ class TypicalitySelector(EmbeddingSelector):
         for rows in members:
             if len(rows) == 0:
                 continue
-            typicality[rows] = cluster_typicality(X, rows, self.n_neighbors, self.metric)
+            typicality[rows] = cluster_typicality(X, rows, self.n_neighbors, self.metric,
+                                                  seed=int(rng.integers(2**31)))
             # Most typical first; ties by position (members are ascending).
             rank[rows[np.argsort(-typicality[rows], kind="stable")]] = np.arange(len(rows))
         # Clusters by size, largest first (ties: lower cluster number).
@@ -97,15 +104,64 @@ class TypicalitySelector(EmbeddingSelector):
         return order, typicality[order], info
 
 
-def cluster_typicality(X: np.ndarray, rows: np.ndarray, n_neighbors: int, metric: str) -> np.ndarray:
+def cluster_typicality(X: np.ndarray, rows: np.ndarray, n_neighbors: int, metric: str, *,
+                       seed: int = 0) -> np.ndarray:
     """Typicality of ``rows`` among themselves: 1 / (mean distance to the
     ``min(n_neighbors, len(rows) // 2)`` nearest other rows); 0 for a single row, and
     ``1e12`` where the neighbours are exact duplicates (mean distance 0)."""
     neighbours = min(n_neighbors, len(rows) // 2)
     if neighbours < 1:
         return np.zeros(len(rows))
-    values, _ = nearest_neighbors(np.asarray(X[rows]), neighbours, metric=metric,
-                                  exact=len(rows) <= EXACT_MAX_ROWS)
-    distance = 1.0 - values if metric == "cosine" else values
-    mean = np.maximum(distance.astype(np.float64).mean(axis=1), 0.0)
+    mean = mean_neighbour_distance(np.asarray(X[rows], dtype=np.float32), neighbours, metric, seed)
     return 1.0 / np.maximum(mean, 1e-12)
+
+
+def mean_neighbour_distance(Y: np.ndarray, n_neighbors: int, metric: str, seed: int) -> np.ndarray:
+    """Each row's mean distance to its ``n_neighbors`` nearest other rows of ``Y``.
+
+    Exact (faiss, size^2 x d) up to :data:`EXACT_CLUSTER_ROWS` rows. A larger ``Y`` is cut by
+    k-means into parts of about half that many rows, and each row's neighbours are searched
+    in its own part (recursively): a row's nearest neighbours nearly always share its part,
+    so the most typical rows, deep inside a part, keep their exact value, while a row on a
+    part's border may see farther neighbours (its typicality is underestimated). This costs
+    a tenth of the exact search for a 40,000-row cluster (faiss's approximate index was
+    slower than exact search here, without AVX2).
+    """
+    n_neighbors = min(n_neighbors, len(Y) - 1)
+    if n_neighbors < 1:
+        return np.zeros(len(Y))
+    if len(Y) > EXACT_CLUSTER_ROWS:
+        parts = kmeans(Y, -(-2 * len(Y) // EXACT_CLUSTER_ROWS), seed=seed, metric=metric)
+        if parts.sizes.max() < len(Y):
+            out = np.empty(len(Y))
+            few = []
+            for i, part in enumerate(parts.members()):
+                if len(part) > 4 * n_neighbors:
+                    out[part] = mean_neighbour_distance(Y[part], n_neighbors, metric, seed + i + 1)
+                else:  # too few rows to hold a row's neighbours: search all of Y for them
+                    few.append(part)
+            if few:
+                rows = np.concatenate(few)
+                out[rows] = _mean_distance_among(Y, rows, n_neighbors, metric)
+            return out
+    values, _ = nearest_neighbors(Y, n_neighbors, metric=metric, exact=True)
+    distance = 1.0 - values if metric == "cosine" else values
+    return np.maximum(distance.astype(np.float64).mean(axis=1), 0.0)
+
+
+def _mean_distance_among(Y: np.ndarray, rows: np.ndarray, n_neighbors: int, metric: str) -> np.ndarray:
+    """The mean distance of ``Y[rows]`` to their ``n_neighbors`` nearest other rows of all
+    of ``Y`` (exact; for the few rows of small parts, 256 x len(Y) distances at a time)."""
+    if metric == "cosine":
+        Y = l2_normalise(Y)
+    squares = np.einsum("ij,ij->i", Y, Y)
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), 256):
+        chunk = rows[start:start + 256]
+        gram = Y[chunk] @ Y.T
+        d = (1.0 - gram if metric == "cosine"
+             else np.sqrt(np.maximum(squares[chunk, None] + squares[None, :] - 2 * gram, 0)))
+        d[np.arange(len(chunk)), chunk] = np.inf  # not its own neighbour
+        nearest = np.partition(d, n_neighbors - 1, axis=1)[:, :n_neighbors]
+        out[start:start + len(chunk)] = np.maximum(nearest.astype(np.float64).mean(axis=1), 0.0)
+    return out
