@@ -47,9 +47,12 @@ class ClusterBalancedSelector(EmbeddingSelector):
       cosine mapped to [0, 1]: transferable, diverse clusters get more. (COINCIDE divides T
       itself by D; its LVLM activations have positive cosines, where the two agree. On
       centred embeddings T can be negative, and T / D would then favour *dense* clusters.)
-      the budget is split by these weights, water-filled when a cluster is too small for
+      The budget is split by these weights, water-filled when a cluster is too small for
       its share (COINCIDE hands a short cluster's rest to the remaining clusters, in
       proportion to their weights, which is the same thing), rounded by Hamilton's method.
+      At temperature 0.1 the softmax is so peaked that clusters are in effect taken whole,
+      in order of ``T' / D`` (as in COINCIDE); ``info["effective_clusters"]`` shows it, and
+      a higher temperature spreads the budget over more clusters.
 
     Inside each cluster ``within="k-center"`` runs ``farthest-point`` (through the
     registry, same ``metric``) on the cluster's rows; COINCIDE uses a greedy MMD prototype
@@ -59,7 +62,8 @@ class ClusterBalancedSelector(EmbeddingSelector):
     Order: each cluster's picks in the within-order, clusters interleaved so that every
     prefix keeps their shares. ``scores``: the weight of the pick's cluster. ``info``:
     clusters, bandwidth, the ranges of T, D and the weights, the effective number of
-    clusters (exp of the weights' entropy), and how many clusters got picks.
+    clusters (exp of the weights' entropy), how many clusters got picks and how many were
+    taken whole.
 
     Args:
         embedder: spec or :class:`~vlprune.embed.Embedder` for a Pool (see docs/embedders.md).
@@ -67,8 +71,10 @@ class ClusterBalancedSelector(EmbeddingSelector):
         n_clusters: k-means clusters (None: one per 50 records, at most 1,000; COINCIDE used
             10,000 on LLaVA-665k).
         temperature: of the softmax (COINCIDE's 0.1); higher spreads the budget more evenly.
-        bandwidth: of the density kernel (None: sqrt(2) x the median record-to-centroid
-            distance, the median heuristic for within-cluster pair distances).
+        bandwidth: of the density kernel (None: 1 for ``cosine``, COINCIDE's value on its
+            unit-length activations; for ``l2``, whose scale is the embedder's, sqrt(2) x
+            the median record-to-centroid distance, the median heuristic for pairs within
+            a cluster).
         within: ``k-center`` or ``random``.
 
     Cost: k-means; transferability from the centroids in blocks (c x 1,024 at a time);
@@ -106,10 +112,10 @@ class ClusterBalancedSelector(EmbeddingSelector):
         clusters = kmeans(X, c, seed=int(rng.integers(2**31)), metric=self.metric)
         members = clusters.members()
         sizes = clusters.sizes
-        euclid = (np.sqrt(2 * np.maximum(clusters.distances, 0)) if self.metric == "cosine"
-                  else clusters.distances).astype(np.float64)
-        bandwidth = self.bandwidth or float(np.sqrt(2) * np.median(euclid))
-        bandwidth = bandwidth if bandwidth > 0 else 1.0  # every row on its centroid
+        bandwidth = self.bandwidth
+        if bandwidth is None:
+            bandwidth = 1.0 if self.metric == "cosine" else float(np.sqrt(2) * np.median(clusters.distances))
+            bandwidth = bandwidth if bandwidth > 0 else 1.0  # every row on its centroid
         transfer = transferability(clusters.centroids)
         density = np.ones(c)
         for i, rows in enumerate(members):
@@ -133,7 +139,8 @@ class ClusterBalancedSelector(EmbeddingSelector):
                 "transferability": _range(transfer[sizes > 0]), "density": _range(density[sizes > 0]),
                 "weights": _range(weights[sizes > 0]),
                 "effective_clusters": float(np.exp(-(live * np.log(live)).sum())),
-                "most_per_cluster": int(quota.max())}
+                "most_per_cluster": int(quota.max()),
+                "clusters_taken_whole": int(((quota == sizes) & (sizes > 0)).sum())}
         return order, weights[clusters.labels[order]], info
 
 
