@@ -14,6 +14,8 @@ as they would be for a user's in-memory matrix).
     python benchmarks/bench_selectors_scale.py --selectors typicality,prototypes
     python benchmarks/bench_selectors_scale.py --n 100000 --selectors facility-location --param facility-location:metric=cosine
     python benchmarks/bench_selectors_scale.py --json /tmp/scale.json   # every registered selector but the pool-field ones
+    python benchmarks/bench_selectors_scale.py --k 100000,10000 --spec per-group:by=cluster,within=typicality \
+        --spec semdedup:base=prototypes   # whole selector specs (NAME:KEY=VALUE,...), repeatable
 
 Selectors with a difficulty ``score`` (ccs, d2-pruning) cannot compute one from a bare
 matrix; unless ``--param NAME:score=...`` says otherwise they read a synthetic score written
@@ -40,8 +42,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's vlprune, as the children
 
 from bench_kcenter_data import make_embeddings
+
+from vlprune.select.compose import parse_selector_spec
 
 CHILD = """
 import json, resource, sys, time
@@ -110,8 +115,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=665_000)
     p.add_argument("--d", type=int, default=384)
-    p.add_argument("--k", type=int, default=100_000, help="rows selected (default 100,000: 15%% of 665k)")
-    p.add_argument("--selectors", required=True, help="comma list of registered selector names")
+    p.add_argument("--k", default="100000",
+                   help="rows selected, or a comma list of k (default 100,000: 15%% of 665k)")
+    p.add_argument("--selectors", default="", help="comma list of registered selector names")
+    p.add_argument("--spec", action="append", default=[], metavar="NAME:KEY=VALUE,...",
+                   help="a selector with its parameters, as a one-string spec (repeatable)")
     p.add_argument("--param", action="append", default=[], metavar="SELECTOR:NAME=VALUE",
                    help="a parameter for one selector (repeatable); values are converted as on the CLI")
     p.add_argument("--matrix", default="/tmp/vlprune-bench-{n}x{d}.npy", help="where the matrix is cached")
@@ -132,23 +140,34 @@ def main() -> None:
         params.setdefault(name, {})[key] = value
     from vlprune.select.base import selectors
 
-    for name in args.selectors.split(","):
-        if "score" in selectors.get(name).param_specs() and "score" not in params.get(name, {}):
+    runs = [(name, params.get(name, {}), name) for name in args.selectors.split(",") if name]
+    for spec in args.spec:
+        name, spec_params = parse_selector_spec(spec, what="--spec")
+        runs.append((name, spec_params, spec))
+    if not runs:
+        p.error("give --selectors or --spec")
+    for name, run_params, _ in runs:
+        if "score" in selectors.get(name).param_specs() and "score" not in run_params:
             scores = Path(args.score_file.format(n=args.n, d=args.d))
-            in_child(f"synthetic_score({str(scores)!r}, {str(path)!r})")
-            params.setdefault(name, {})["score"] = f"file:{scores}"
+            if not scores.exists():
+                in_child(f"synthetic_score({str(scores)!r}, {str(path)!r})")
+            run_params["score"] = f"file:{scores}"
+    ks = [int(k) for k in str(args.k).split(",")]
     rows = []
-    print(f"n={args.n} d={args.d} k={args.k} matrix {matrix_bytes / 2**30:.2f} GiB (memory-mapped {path})")
-    print(f"{'selector':<22} {'seconds':>8} {'peak GiB':>9} {'x matrix':>9}  verdict")
-    for name in args.selectors.split(","):
-        row = run_one(path, name, params.get(name, {}), args.k, args.timeout)
-        rows.append(row)
-        peak = row.get("peak_bytes")
-        ratio = peak / matrix_bytes if peak else float("nan")
-        ok = "error: " + row["error"] if "error" in row else (
-            "PASS" if row["wall_s"] <= 600 and ratio <= 2 else "FAIL")
-        print(f"{name:<22} {row.get('wall_s', float('nan')):>8.1f} {(peak or 0) / 2**30:>9.2f} {ratio:>9.2f}  {ok}",
-              flush=True)
+    print(f"n={args.n} d={args.d} matrix {matrix_bytes / 2**30:.2f} GiB (memory-mapped {path}); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'selector':<48} {'k':>7} {'seconds':>8} {'peak GiB':>9} {'x matrix':>9}  verdict")
+    for k in ks:
+        for name, run_params, label in runs:
+            row = run_one(path, name, run_params, k, args.timeout)
+            row["spec"], row["load_before"] = label, os.getloadavg()[0]
+            rows.append(row)
+            peak = row.get("peak_bytes")
+            ratio = peak / matrix_bytes if peak else float("nan")
+            ok = "error: " + row["error"] if "error" in row else (
+                "PASS" if row["wall_s"] <= 600 and ratio <= 2 else "FAIL")
+            print(f"{label:<48} {k:>7} {row.get('wall_s', float('nan')):>8.1f} {(peak or 0) / 2**30:>9.2f} "
+                  f"{ratio:>9.2f}  {ok}  (load {os.getloadavg()[0]:.1f})", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
 

@@ -37,6 +37,11 @@ _EXPORTS = {
     "FacilityLocationSelector": "vlprune.select.facility_location",
     "CCSSelector": "vlprune.select.ccs",
     "D2PruningSelector": "vlprune.select.d2_pruning",
+    "TypicalitySelector": "vlprune.select.typicality",
+    "PrototypesSelector": "vlprune.select.prototypes",
+    "SemDeDupSelector": "vlprune.select.semdedup",
+    "ClusterBalancedSelector": "vlprune.select.cluster_balanced",
+    "PerGroupSelector": "vlprune.select.per_group",
     "SubsetManifest": "vlprune.data.subset",
     "Embedder": "vlprune.embed.base",
     "get_embedder": "vlprune.embed.spec",
@@ -57,6 +62,7 @@ _EXPORTS = {
 __all__ = [
     "CCSSelector",
     "CLIPEmbedder",
+    "ClusterBalancedSelector",
     "ConfigError",
     "D2PruningSelector",
     "DataError",
@@ -70,15 +76,19 @@ __all__ = [
     "JointEmbedder",
     "LlavaEmbedder",
     "MiniLMEmbedder",
+    "PerGroupSelector",
     "Pool",
+    "PrototypesSelector",
     "RandomSelector",
     "Selection",
     "Selector",
+    "SemDeDupSelector",
     "StratifiedSelector",
     "SubsetManifest",
     "TopicCoverageSelector",
     "TrainConfig",
     "TrainResult",
+    "TypicalitySelector",
     "VlpruneError",
     "__version__",
     "cached_embed",
@@ -114,9 +124,12 @@ if TYPE_CHECKING:
     from vlprune.errors import ConfigError, DataError, VlpruneError
     from vlprune.select.base import Selection, Selector, get_selector, register_selector
     from vlprune.select.ccs import CCSSelector
+    from vlprune.select.cluster_balanced import ClusterBalancedSelector
     from vlprune.select.d2_pruning import D2PruningSelector
     from vlprune.select.facility_location import FacilityLocationSelector
     from vlprune.select.farthest_point import FarthestPointSelector
+    from vlprune.select.per_group import PerGroupSelector
+    from vlprune.select.prototypes import PrototypesSelector
     from vlprune.select.random import RandomSelector
     from vlprune.select.rules import (
         DifficultySelector,
@@ -124,6 +137,8 @@ if TYPE_CHECKING:
         ImageFirstSelector,
         TopicCoverageSelector,
     )
+    from vlprune.select.semdedup import SemDeDupSelector
     from vlprune.select.stratified import StratifiedSelector
+    from vlprune.select.typicality import TypicalitySelector
     from vlprune.train.config import TrainConfig
     from vlprune.train.recipe import TrainResult, evaluate

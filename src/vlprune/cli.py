@@ -123,9 +123,11 @@ def add_select_parser(sub, common) -> None:
     p = sub.add_parser("select", parents=[common], help="choose k records of a dataset and write a subset manifest",
                        description="Choose k records and write the subset manifest (subset.json).")
     p.add_argument("--k", type=int, required=True, help="how many records to select")
+    from vlprune.select.base import selectors
+
     p.add_argument("--selector", default="farthest-point",
-                   help="random, stratified, image-first, topic-coverage, difficulty, hand-rules, "
-                        "farthest-point (default), or a registered plugin (docs/selectors.md)")
+                   help=f"{', '.join(selectors.names())} (default farthest-point), or a registered "
+                        "plugin (docs/selectors.md)")
     p.add_argument("--seed", type=int, default=0, help="random seed, a non-negative integer (default 0)")
     p.add_argument("--out", default="subset.json", help="manifest to write (default subset.json)")
     p.add_argument("--export-llava", metavar="FILE", help="also write the subset as LLaVA training JSON")

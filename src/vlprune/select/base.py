@@ -30,6 +30,11 @@ selectors: Registry[type[Selector]] = Registry(
         "vlprune.select.facility_location",
         "vlprune.select.ccs",
         "vlprune.select.d2_pruning",
+        "vlprune.select.typicality",
+        "vlprune.select.prototypes",
+        "vlprune.select.semdedup",
+        "vlprune.select.cluster_balanced",
+        "vlprune.select.per_group",
     ],
     entry_point_group="vlprune.selectors",
 )
