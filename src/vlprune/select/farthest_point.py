@@ -13,6 +13,7 @@ from vlprune.params import Range
 from vlprune.select.base import register_selector
 from vlprune.select.embedding import EmbeddingSelector
 from vlprune.select.kcenter import METRICS, coreset_farthest_point, farthest_point_order, local_map
+from vlprune.select.neighbors import kmeans, nearest_neighbors
 
 OPTIMIZERS = ("exact", "coreset")
 EXECUTORS = ("local", "ray")
@@ -58,6 +59,16 @@ class FarthestPointSelector(EmbeddingSelector):
         executor: coreset optimizer: where the partitions run, ``local`` (this process) or
             ``ray`` (one Ray task per partition; ``pip install 'vlprune[ray]'``, connects to
             a running cluster or starts a local one).
+        trim: robust k-center: the share of records dropped as outliers before selecting
+            (those farthest from their ``trim_neighbors``-th nearest neighbour, found with
+            faiss); max-min distance otherwise spends its first picks on them. 0 (default)
+            drops none. ``info`` counts the trimmed records.
+        trim_neighbors: the neighbour rank whose distance measures isolation (default 10).
+        seeding: ``farthest`` (default: the greedy from ``start``) or ``kmeans``: the first
+            ``round(seeding_share * k)`` picks are the records nearest the centroids of as
+            many k-means clusters, largest (densest) cluster first; the rest are filled by
+            the greedy, far from them (a warm start). Exact optimizer only.
+        seeding_share: ``seeding="kmeans"``: the share of k taken from k-means (default 0.5).
 
     Example:
         >>> import numpy as np
@@ -84,6 +95,10 @@ class FarthestPointSelector(EmbeddingSelector):
         partitions: Annotated[int, Range(1)] | None = None,
         local_k: Annotated[int, Range(1)] | None = None,
         executor: Literal["local", "ray"] = "local",
+        trim: Annotated[float, Range(0, 1, hi_open=True)] = 0.0,
+        trim_neighbors: Annotated[int, Range(1)] = 10,
+        seeding: Literal["farthest", "kmeans"] = "farthest",
+        seeding_share: Annotated[float, Range(0, 1, lo_open=True)] = 0.5,
     ) -> None:
         self.embedder = embedder
         self.metric = metric
@@ -96,6 +111,10 @@ class FarthestPointSelector(EmbeddingSelector):
         self.partitions = partitions
         self.local_k = local_k
         self.executor = executor
+        self.trim = trim
+        self.trim_neighbors = trim_neighbors
+        self.seeding = seeding
+        self.seeding_share = seeding_share
 
     def _warm_positions(self, data) -> np.ndarray | None:
         if self.warm_start is None or len(self.warm_start) == 0:
@@ -120,6 +139,9 @@ class FarthestPointSelector(EmbeddingSelector):
                                   "optimizer='coreset' only")
         elif self.warm_start is not None and len(self.warm_start):
             raise ConfigError("warm_start works with optimizer='exact' only")
+        if self.seeding == "kmeans" and (self.optimizer != "exact" or (
+                self.warm_start is not None and len(self.warm_start))):
+            raise ConfigError("seeding='kmeans' works with optimizer='exact' and no warm_start only")
 
     def _select(self, data, k, rng):
         warm = self._warm_positions(data)
@@ -127,16 +149,52 @@ class FarthestPointSelector(EmbeddingSelector):
         start = self.start
         if isinstance(start, str) and start.lstrip("-").isdigit():
             start = int(start)
+        kept, report = None, {}
+        if self.trim > 0:
+            kept = self._untrimmed(X, k, rng)
+            report = {"trimmed": int(len(X) - len(kept)), "trim_neighbors": self.trim_neighbors}
+            if warm is not None:  # warm positions index the whole pool: keep them, renumbered
+                kept = np.union1d(kept, warm)
+                warm = np.searchsorted(kept, warm)
+            X = X[kept]
         if self.optimizer == "coreset":
             result = coreset_farthest_point(
                 X, k, partitions=self.partitions or min(DEFAULT_PARTITIONS, len(X)),
                 local_k=self.local_k, metric=self.metric, start=start, rng=rng,
                 backend=self.backend, dtype=self.dtype, device=self.device, map_fn=self._partition_map())
-            return result.order, result.radii, {**result.report(), "executor": self.executor}
-        result = farthest_point_order(X, k, start=start, metric=self.metric, warm_start=warm, rng=rng,
-                                      progress=k * len(X) * X.shape[1] > 5e9, backend=self.backend,
-                                      dtype=self.dtype, device=self.device)
-        return result.order, result.radii, {"optimizer": "exact", **result.info}
+            order, radii, info = result.order, result.radii, {**result.report(), "executor": self.executor}
+        else:
+            seeds = None
+            if self.seeding == "kmeans":
+                seeds = kmeans_seeds(X, max(1, round(self.seeding_share * k)), metric=self.metric,
+                                     seed=int(rng.integers(2**31)))
+                report["kmeans_seeds"] = len(seeds)
+                warm = seeds
+            remaining = k - (0 if seeds is None else len(seeds))
+            if remaining:
+                result = farthest_point_order(X, remaining, start=start, metric=self.metric, warm_start=warm,
+                                              rng=rng, progress=k * len(X) * X.shape[1] > 5e9,
+                                              backend=self.backend, dtype=self.dtype, device=self.device)
+                order, radii, info = result.order, result.radii, {"optimizer": "exact", **result.info}
+            else:
+                order, radii, info = np.zeros(0, np.int64), np.zeros(0), {"optimizer": "exact"}
+            if seeds is not None:  # k-means picks first; they have no covering radius of their own
+                order = np.concatenate([seeds, order])
+                radii = np.concatenate([np.full(len(seeds), np.nan), radii])
+        if kept is not None:
+            order = kept[order]
+        return order, radii, {**info, **report}
+
+    def _untrimmed(self, X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Positions of the records kept after dropping the ``trim`` share most isolated."""
+        n_drop = int(self.trim * len(X))
+        if len(X) - n_drop < k:
+            raise ConfigError(f"trim={self.trim} leaves {len(X) - n_drop} records, fewer than k={k}")
+        m = min(self.trim_neighbors, len(X) - 1)
+        values, _ = nearest_neighbors(X, m, metric=self.metric, seed=int(rng.integers(2**31)))
+        isolation = values[:, -1] if self.metric == "l2" else 1.0 - values[:, -1]
+        # stable: equal isolation keeps the earlier record
+        return np.sort(np.argsort(isolation, kind="stable")[:len(X) - n_drop])
 
     def _partition_map(self):
         if self.executor == "ray":
@@ -144,3 +202,13 @@ class FarthestPointSelector(EmbeddingSelector):
 
             return RayPartitionMap()
         return local_map
+
+
+def kmeans_seeds(X: np.ndarray, n_clusters: int, *, metric: str, seed: int) -> np.ndarray:
+    """The record nearest each of ``n_clusters`` k-means centroids, largest cluster first."""
+    clusters = kmeans(X, n_clusters, seed=seed, metric=metric)
+    picks = []
+    for members in clusters.members():
+        if len(members):
+            picks.append((-len(members), int(members[np.argmin(clusters.distances[members])])))
+    return np.asarray([position for _, position in sorted(picks)], dtype=np.int64)
