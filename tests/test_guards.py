@@ -382,7 +382,7 @@ def test_select_help_lists_allowed_values_and_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["select", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "--allocation VALUE proportional|equal; default proportional (stratified)" in text
+    assert "stratified: proportional|equal|sqrt; default proportional" in text
     assert "--metric VALUE" in text and "default l2 (farthest-point)" in text
 
 
@@ -390,7 +390,7 @@ def test_selector_parameters_are_checked_before_the_dataset_is_read(tmp_path, ca
     missing = ["--dataset", "scienceqa", "--data", str(tmp_path / "missing")]
     result = cli(capsys, "-q", "select", "--k", "3", "--selector", "stratified", "--allocation", "even", *missing,
                  "--out", str(tmp_path / "s.json"))
-    refused(result, "allocation must be one of proportional, equal, not 'even'")
+    refused(result, "allocation must be one of proportional, equal, sqrt, not 'even'")
 
 
 @pytest.mark.parametrize("command", ["select", "embed", "train", "compare", "inspect", "eval"])

@@ -33,7 +33,8 @@ def test_preset_then_yaml_then_flags(tmp_path):
 
 
 def test_tiny_preset_carries_its_own_learning_rate():
-    assert load_config(overrides={"model.preset": "tiny"}).stage2.lr == 2e-4
+    cfg = load_config(overrides={"model.preset": "tiny"})
+    assert (cfg.stage2.lr, cfg.stage2.epochs, cfg.data.answer) == (6e-4, 20.0, "text")
     assert load_config(overrides={"model.preset": "tiny", "stage2.lr": 2e-5}).stage2.lr == 2e-5
 
 

@@ -254,7 +254,7 @@ def load_config(
 
     Example:
         >>> load_config(overrides={"model.preset": "tiny"}).stage2.lr   # the tiny preset's default
-        0.0002
+        0.0006
     """
     from vlprune.train.presets import PRESETS
 
