@@ -383,7 +383,7 @@ def test_select_help_lists_allowed_values_and_defaults(capsys):
         main(["select", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "stratified: proportional|equal|sqrt; default proportional" in text
-    assert "--metric VALUE" in text and "default l2 (farthest-point)" in text
+    assert "--metric VALUE" in text and "farthest-point: l2|cosine; default l2" in text
 
 
 def test_selector_parameters_are_checked_before_the_dataset_is_read(tmp_path, capsys):

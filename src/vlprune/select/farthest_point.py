@@ -85,7 +85,7 @@ class FarthestPointSelector(EmbeddingSelector):
     def __init__(
         self,
         embedder: str | Embedder = "default",
-        metric: str = "l2",
+        metric: Literal["l2", "cosine"] = "l2",
         start: str | int = "random",
         warm_start: Sequence[int] | Sequence[str] | None = None,
         backend: str = "auto",
