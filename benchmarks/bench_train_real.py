@@ -67,7 +67,7 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 def pretrain(config: str | None, data: str, split: str, sets: list[str], log: Path) -> tuple[float, bool]:
     """Train (or find cached) the base of the config's preset on the pool; (seconds, cached)."""
     from vlprune import load_pool
-    from vlprune.cli import _assignment
+    from vlprune.cli.common import assignments
     from vlprune.train.base import pretrain_base
     from vlprune.train.checkpoint import TrainLog
     from vlprune.train.config import load_config
@@ -75,9 +75,7 @@ def pretrain(config: str | None, data: str, split: str, sets: list[str], log: Pa
     from vlprune.train.model import build_model
 
     overrides = {"data.caption_for_missing_images": True}
-    for item in sets:
-        key, value = _assignment(item, "--set", "KEY=VALUE")
-        overrides[key] = value
+    overrides.update(assignments(sets, "--set", "KEY=VALUE"))
     cfg = load_config(config, overrides=overrides)
     if cfg.data.base_records != "pool" or not cfg.model.preset or cfg.base.epochs <= 0:
         return 0.0, True  # nothing shared to train once
