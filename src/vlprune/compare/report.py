@@ -266,6 +266,16 @@ def _verdict_section(records: Sequence[dict[str, Any]], vs: pd.DataFrame, *, tes
     return lines
 
 
+
+def save_figure(fig, path: str | Path) -> None:
+    """Write a finished figure as PNG atomically (never a half-written plot) and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+
 def plot_learning_curve(records: Sequence[dict[str, Any]], path: str | Path, *, title: str = "",
                         chance: float | None = None) -> None:
     """Accuracy against k per selector, with 95% interval bands, the full-data line and the
@@ -299,10 +309,7 @@ def plot_learning_curve(records: Sequence[dict[str, Any]], path: str | Path, *, 
     ax.set_title(title or "Learning curve")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_categories(records: Sequence[dict[str, Any]], path: str | Path, *, k: int | None = None,
@@ -329,10 +336,7 @@ def plot_categories(records: Sequence[dict[str, Any]], path: str | Path, *, k: i
     ax.set_title(f"{title or 'Accuracy per category'}: selectors at k={k}")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(rows), frameon=False)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_cost(records: Sequence[dict[str, Any]], path: str | Path, *, title: str = "") -> None:
@@ -369,10 +373,7 @@ def plot_cost(records: Sequence[dict[str, Any]], path: str | Path, *, title: str
     ax.set_title(title or "Accuracy against cost")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def write_report(records: Sequence[dict[str, Any]], out: str | Path, *, scorer: str, proxy: bool,

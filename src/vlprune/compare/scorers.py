@@ -26,12 +26,17 @@ from typing import Annotated, Any, ClassVar
 import numpy as np
 
 from vlprune.data.pool import Pool
-from vlprune.data.schema import TEXT_FIELDS
 from vlprune.errors import ConfigError
 from vlprune.numeric import l2_normalise
 from vlprune.params import Configurable, Range, make_rng
 from vlprune.registry import Registry
-from vlprune.select.proxy import BilinearProbe, choice_arrays, text_pool, torch_threads
+from vlprune.select.proxy import (
+    BilinearProbe,
+    check_context_fields,
+    choice_arrays,
+    text_pool,
+    torch_threads,
+)
 
 scorers: Registry[type[Scorer]] = Registry("scorer", builtin_modules=[], entry_point_group="vlprune.scorers")
 
@@ -121,11 +126,7 @@ class ProbeScorer(Scorer):
         from vlprune.embed.spec import get_embedder
 
         get_embedder(self.embedder)  # an unknown embedder fails here, before any cell
-        fields = list(self.context_fields)
-        allowed = (*TEXT_FIELDS, "choices")
-        if not fields or any(f not in allowed for f in fields):
-            raise ConfigError(f"{self.label()}: context_fields must be one or more of "
-                              f"{', '.join(allowed)}, not {fields!r}")
+        check_context_fields(self.context_fields, what=self.label())
 
     def report_notes(self) -> list[str]:
         if "caption" in self.context_fields:

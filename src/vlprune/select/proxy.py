@@ -58,6 +58,16 @@ SCORE_BLOCK = 16_384
 
 
 # -- the text features ----------------------------------------------------------------------------
+def check_context_fields(fields: Sequence[str], *, what: str) -> None:
+    """The probe's context fields: one or more text fields of a record, or ``choices``."""
+    from vlprune.data.schema import TEXT_FIELDS
+
+    allowed = (*TEXT_FIELDS, "choices")
+    if not list(fields) or any(f not in allowed for f in fields):
+        raise ConfigError(f"{what}: context_fields must be one or more of {', '.join(allowed)}, "
+                          f"not {list(fields)!r}")
+
+
 def text_pool(texts: Sequence[str]) -> Pool:
     """Wrap free texts as a pool (one record per text) so that any Embedder can embed them."""
     from vlprune.data.pool import DatasetRef, Pool, records_to_table
@@ -301,15 +311,10 @@ class ProxyScore(DifficultyScore):
         self.seed = seed
 
     def _validate(self) -> None:
-        from vlprune.data.schema import TEXT_FIELDS
         from vlprune.embed.spec import get_embedder
 
         get_embedder(self.embedder)  # an unknown embedder fails here, before any work
-        fields = list(self.context_fields)
-        allowed = (*TEXT_FIELDS, "choices")
-        if not fields or any(f not in allowed for f in fields):
-            raise ConfigError(f"{self.label()}: context_fields must be one or more of "
-                              f"{', '.join(allowed)}, not {fields!r}")
+        check_context_fields(self.context_fields, what=self.label())
 
     def cache_key(self, pool: Pool) -> str:
         """What the cached scores depend on: the pool, the embedder, every setting but the
