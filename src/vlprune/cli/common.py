@@ -4,12 +4,9 @@ translation into a :class:`~vlprune.data.pool.DatasetRef`, ``NAME=VALUE`` lists.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
-
-log = logging.getLogger("vlprune")
 
 CACHE_HELP = ("cache folder for the synthetic data, embeddings, tokenizers and base models "
               "(default: $VLPRUNE_CACHE_DIR, else the user cache folder, e.g. ~/.cache/vlprune)")
